@@ -1,0 +1,74 @@
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "../data.hpp"
+
+namespace {
+struct Run {
+  int code;
+  std::string out;  // stdout and stderr together
+};
+Run run_gale(const std::string& args) {
+  const std::string cmd = std::string(GALE_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (std::size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+std::string config(const std::string& name, const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() / ("gale-cli-" + name + ".yaml");
+  std::ofstream(path) << text;
+  return path.string();
+}
+}  // namespace
+
+TEST_CASE("gale inspect prints a table of a real file") {
+  GALE_REQUIRE_DATA();
+  const auto r = run_gale("inspect " + gale::test::data_file("era5-levels-members.grib"));
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("500,850 hPa") && Catch::Contains("regular_ll 120x61"));
+  CHECK_THAT(r.out, Catch::Contains("2017-01-01T00:00:00Z..2017-01-02T12:00:00Z"));
+}
+
+TEST_CASE("gale inspect: unsupported grid exits non-zero with one clear line") {
+  GALE_REQUIRE_DATA();
+  const auto r = run_gale("inspect " + gale::test::data_file("healpix_H8.grib2"));
+  CHECK(r.code == 3);
+  CHECK_THAT(r.out, Catch::Contains("healpix_H8.grib2: message 1: unsupported grid"));
+  CHECK_THAT(r.out, !Catch::Contains("ECCODES ERROR"));
+}
+
+TEST_CASE("gale ingest on a real ensemble with --set overrides") {
+  GALE_REQUIRE_DATA();
+  const auto cfg = config("ok", "ingest:\n  sources:\n    - {path: " +
+                                    gale::test::data_file("era5-levels-members.grib") +
+                                    "}\n  variables: [z500, t850]\n");
+  const auto r = run_gale("ingest -c " + cfg + " --set ingest.members=[0,1]");
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("state: 2 member(s) x 4 time(s) x 2 variable(s)"));
+}
+
+TEST_CASE("config mistakes are caught before any work, naming the key") {
+  GALE_REQUIRE_DATA();
+  const auto src = gale::test::data_file("era5-levels-members.grib");
+  auto r = run_gale("ingest -c " + config("typo", "ingest:\n  sources: [{path: " + src + "}]\n  variabels: [z500]\n"));
+  CHECK(r.code == 2);
+  CHECK_THAT(r.out, Catch::Contains("ingest.variabels: unknown key"));
+  r = run_gale("ingest -c " + config("var", "ingest:\n  sources: [{path: " + src + "}]\n  variables: [z501x]\n"));
+  CHECK(r.code == 2);
+  CHECK_THAT(r.out, Catch::Contains("ingest.variables[0]"));
+  r = run_gale("ingest -c " + config("missing", "ingest:\n  sources: [{path: /nope.grib}]\n  variables: [z500]\n"));
+  CHECK(r.code == 2);
+  CHECK_THAT(r.out, Catch::Contains("ingest.sources[0].path: file '/nope.grib' does not exist"));
+  r = run_gale("ingest -c " + config("absent", "ingest:\n  sources: [{path: " + src + "}]\n  variables: [msl]\n"));
+  CHECK(r.code == 4);
+  CHECK_THAT(r.out, Catch::Contains("missing: msl 2017-01-01T00:00:00Z member 0"));
+}
