@@ -38,25 +38,4 @@ GaussianLatitudes gaussian_latitudes(int n) {
   return out;
 }
 
-std::vector<double> latitude_weights(const Grid& grid) {
-  if (grid.rows() == 0) throw UserError("latitude weights need a structured (row) grid");
-  const auto& lat = grid.row_latitudes();
-  const std::size_t rows = lat.size();
-  auto rad = [](double d) { return d * M_PI / 180; };
-  std::vector<double> per_point(grid.size());
-  const auto& offsets = grid.row_offsets();
-  for (std::size_t j = 0; j < rows; ++j) {
-    const double upper = j == 0 ? std::min(90.0, lat[0] + (lat[0] - (rows > 1 ? lat[1] : lat[0] - 180)) / 2)
-                                : (lat[j - 1] + lat[j]) / 2;
-    const double lower = j + 1 == rows ? std::max(-90.0, lat[j] - (rows > 1 ? (lat[j - 1] - lat[j]) / 2 : 90))
-                                       : (lat[j] + lat[j + 1]) / 2;
-    const double band = std::sin(rad(upper)) - std::sin(rad(lower));
-    const double count = double(offsets[j + 1] - offsets[j]);
-    for (std::size_t p = offsets[j]; p < offsets[j + 1]; ++p) per_point[p] = band / count;
-  }
-  const double mean = std::accumulate(per_point.begin(), per_point.end(), 0.0) / double(per_point.size());
-  for (auto& w : per_point) w /= mean;
-  return per_point;
-}
-
 }  // namespace gale

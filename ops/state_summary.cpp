@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "grids/gaussian.hpp"
+#include "grids/cells.hpp"
 
 namespace gale {
 

@@ -37,14 +37,3 @@ TEST_CASE("our Gaussian latitudes match the O32 file's to 1e-6 degrees") {
   for (std::size_t j = 0; j < 64; ++j) CHECK(rows[j] == Approx(ours.latitudes_deg[j]).margin(1e-6));
 }
 
-TEST_CASE("latitude weights: mean 1, symmetric, proportional to cos(lat) on a regular grid") {
-  std::vector<double> lats, lons;
-  for (int j = 0; j <= 60; ++j) lats.push_back(90 - 3 * j);
-  for (int i = 0; i < 120; ++i) lons.push_back(3 * i);
-  const auto grid = Grid::regular(GridKind::regular_ll, lats, lons);
-  const auto w = latitude_weights(*grid);
-  CHECK(std::accumulate(w.begin(), w.end(), 0.0) / double(w.size()) == Approx(1).epsilon(1e-12));
-  CHECK(w[0] == Approx(w[w.size() - 1]).epsilon(1e-12));
-  const double ratio = w[30 * 120] / w[15 * 120];  // equator vs 45N
-  CHECK(ratio == Approx(1 / std::cos(M_PI / 4)).epsilon(1e-3));
-}
