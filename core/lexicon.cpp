@@ -27,7 +27,7 @@ std::vector<LexiconEntry> make_entries() {
        {"v", "v_component_of_wind", "northward_wind", "V", "va"}},
       {"q", "Specific humidity", "specific_humidity", "kg kg-1", true, 0, 0.06, {"q"}, {133},
        {"q", "specific_humidity", "hus"}},
-      {"r", "Relative humidity", "relative_humidity", "%", true, 0, 160, {"r"}, {157},
+      {"r", "Relative humidity", "relative_humidity", "%", true, -10, 160, {"r"}, {157},
        {"r", "relative_humidity", "hur"}},
       {"w", "Vertical velocity", "lagrangian_tendency_of_air_pressure", "Pa s-1", true, -30, 30,
        {"w"}, {135}, {"w", "vertical_velocity", "wap"}},
