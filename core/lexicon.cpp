@@ -25,6 +25,7 @@ std::vector<LexiconEntry> make_entries() {
        {"u", "u_component_of_wind", "eastward_wind", "U", "ua"}},
       {"v", "V component of wind", "northward_wind", "m s-1", true, -200, 200, {"v"}, {132},
        {"v", "v_component_of_wind", "northward_wind", "V", "va"}},
+      {"ws", "Wind speed", "wind_speed", "m s-1", true, 0, 250, {"ws"}, {10}, {"ws", "wind_speed"}},
       {"q", "Specific humidity", "specific_humidity", "kg kg-1", true, 0, 0.06, {"q"}, {133},
        {"q", "specific_humidity", "hus"}},
       {"r", "Relative humidity", "relative_humidity", "%", true, -10, 160, {"r"}, {157},
