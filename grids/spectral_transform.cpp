@@ -80,6 +80,8 @@ SphericalHarmonicTransform::SphericalHarmonicTransform(int truncation, int nlat,
     }
   }
   fft_ = std::make_unique<Fft>(nlat_, nlon_);
+  fourier_.resize(std::size_t(nlat_) * (T_ + 1));
+  fourier2_.resize(fourier_.size());
 }
 
 SphericalHarmonicTransform::~SphericalHarmonicTransform() = default;
@@ -122,7 +124,7 @@ void SphericalHarmonicTransform::fft_inverse(const Complex* fourier, double* gri
 }
 
 void SphericalHarmonicTransform::analyse(const double* grid, Complex* spec) const {
-  std::vector<Complex> fourier(std::size_t(nlat_) * (T_ + 1));
+  auto& fourier = fourier_;
   fft_forward(grid, fourier.data());
   const std::size_t nc = coefficients();
   std::fill(spec, spec + nc, Complex(0));
@@ -137,17 +139,17 @@ void SphericalHarmonicTransform::analyse(const double* grid, Complex* spec) cons
 
 void SphericalHarmonicTransform::synthesise_with_derivative(const Complex* a, const Complex* b,
                                                             double* grid) const {
-  std::vector<Complex> fourier(std::size_t(nlat_) * (T_ + 1));
+  auto& fourier = fourier_;
   const std::size_t nc = coefficients();
   for (int j = 0; j < nlat_; ++j) {
     const double* p = &p_[std::size_t(j) * nc];
     const double* h = &h_[std::size_t(j) * nc];
     for (int m = 0; m <= T_; ++m) {
       Complex sum = 0;
-      for (std::size_t k = offset_[m]; k < offset_[m + 1]; ++k) {
-        if (a) sum += p[k] * a[k];
-        if (b) sum += h[k] * b[k];
-      }
+      if (a)
+        for (std::size_t k = offset_[m]; k < offset_[m + 1]; ++k) sum += p[k] * a[k];
+      if (b)
+        for (std::size_t k = offset_[m]; k < offset_[m + 1]; ++k) sum += h[k] * b[k];
       fourier[std::size_t(j) * (T_ + 1) + m] = sum;
     }
   }
@@ -160,7 +162,7 @@ void SphericalHarmonicTransform::synthesise(const Complex* spec, double* grid) c
 
 void SphericalHarmonicTransform::analyse_divergence(const double* x, const double* y, double radius,
                                                     Complex* spec) const {
-  std::vector<Complex> fx(std::size_t(nlat_) * (T_ + 1)), fy(fx.size());
+  auto &fx = fourier_, &fy = fourier2_;
   fft_forward(x, fx.data());
   fft_forward(y, fy.data());
   const std::size_t nc = coefficients();

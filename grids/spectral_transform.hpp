@@ -60,7 +60,8 @@ class SphericalHarmonicTransform {
   std::vector<double> mu_, weights_;
   std::vector<double> p_, h_;  // [lat][index(m, n)] Legendre functions and (1-mu^2) dP/dmu
   struct Fft;
-  std::unique_ptr<Fft> fft_;
+  std::unique_ptr<Fft> fft_;  // with its buffers: one transform object serves one thread
+  mutable std::vector<Complex> fourier_, fourier2_;  // nlat x (T+1) scratch
 };
 
 }  // namespace gale

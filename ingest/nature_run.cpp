@@ -81,8 +81,13 @@ NatureRunSpec parse_nature_run_config(const ConfigNode& node) {
     m.forcing_decorrelation_hours = model.get_double("forcing_decorrelation_hours", m.forcing_decorrelation_hours, 0.1, 1e5);
     m.tracer_relaxation_days = model.get_double("tracer_relaxation_days", m.tracer_relaxation_days, 0.1, 1e4);
     m.tracer_diurnal_k = model.get_double("diurnal_k", m.tracer_diurnal_k, 0, 50);
+    // The default forcing band scales down with a lower truncation; an explicit one is checked.
+    if (!model.has("forcing_n_max")) m.forcing_n_max = std::min(m.forcing_n_max, m.truncation);
+    if (!model.has("forcing_n_min")) m.forcing_n_min = std::min(m.forcing_n_min, std::max(1, m.forcing_n_max * 2 / 5));
     if (m.forcing_n_max > m.truncation)
       model.at("forcing_n_max").fail(fmt::format("must not exceed the truncation T{}", m.truncation));
+    if (m.forcing_n_min > m.forcing_n_max)
+      model.fail(fmt::format("forcing_n_min ({}) exceeds forcing_n_max ({})", m.forcing_n_min, m.forcing_n_max));
   }
   const auto start_text = node.get_string("start", "2000-01-01T00");
   try {
@@ -147,7 +152,8 @@ State perturbed_initial_ensemble(const NatureRunSpec& spec) {
   base.run(spec.spinup_days * kDay - lead);
   const auto grid = model_grid(base);
   const TimePoint t0 = spec.start - std::chrono::seconds(std::lround(lead));
-  State state(std::size_t(spec.ensemble_members), {t0, spec.start}, nature_run_variables(), grid, spec.start);
+  // Reference time: the first input time, so the GRIB steps are 0 and output_hours.
+  State state(std::size_t(spec.ensemble_members), {t0, spec.start}, nature_run_variables(), grid, t0);
   const auto origin = base.snapshot();
   for (int member = 0; member < spec.ensemble_members; ++member) {
     base.restore(origin);

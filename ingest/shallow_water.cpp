@@ -34,6 +34,14 @@ ShallowWaterModel::ShallowWaterModel(ShallowWaterConfig config)
           config_.tracer_equator_k - (config_.tracer_equator_k - config_.tracer_pole_k) * mu * mu;
     }
   }
+  for (int k = 0; k < sht_.nlon(); ++k) {
+    cos_lon_.push_back(std::cos(2 * M_PI * k / sht_.nlon()));
+    sin_lon_.push_back(std::sin(2 * M_PI * k / sht_.nlon()));
+  }
+  const int T = sht_.truncation();
+  const double hyper = config_.hyperdiffusion_hours > 0 ? 1 / (config_.hyperdiffusion_hours * 3600) : 0;
+  for (int n = 0; n <= T; ++n)
+    hyperdiffusion_rate_.push_back(hyper * std::pow(double(n * (n + 1)) / double(T * (T + 1)), config_.hyperdiffusion_order));
   if (config_.forcing) forcing_ = random_field(config_.forcing_n_min, config_.forcing_n_max, config_.forcing_rms);
 }
 
@@ -141,11 +149,17 @@ void ShallowWaterModel::perturb_vorticity(double rms, std::uint64_t seed) {
 void ShallowWaterModel::tendencies(const Spectral& s, Spectral& t) {
   const std::size_t ng = sht_.grid_size(), nc = sht_.coefficients();
   const double a = config_.radius;
-  std::vector<double> U(ng), V(ng), zeta(ng), phi(ng), div(ng), T(ng);
+  auto& w = work_;
+  for (auto* v : {&w.U, &w.V, &w.zeta, &w.phi, &w.div, &w.T, &w.A, &w.B, &w.minus_A, &w.C, &w.D, &w.E, &w.UT,
+                  &w.VT, &w.source})
+    v->resize(ng);
+  w.e_spec.resize(nc);
+  w.s_spec.resize(nc);
+  auto &U = w.U, &V = w.V, &zeta = w.zeta, &phi = w.phi, &div = w.div, &T = w.T;
+  auto &A = w.A, &B = w.B, &minus_A = w.minus_A, &C = w.C, &D = w.D, &E = w.E;
   sht_.winds_from_vorticity_divergence(s.vorticity.data(), s.divergence.data(), a, U.data(), V.data());
   sht_.synthesise(s.vorticity.data(), zeta.data());
   sht_.synthesise(s.geopotential.data(), phi.data());
-  std::vector<double> A(ng), B(ng), minus_A(ng), C(ng), D(ng), E(ng);
   for (std::size_t p = 0; p < ng; ++p) {
     const double mu = sht_.mu()[p / sht_.nlon()];
     const double eta = zeta[p] + coriolis_[p];
@@ -159,7 +173,7 @@ void ShallowWaterModel::tendencies(const Spectral& s, Spectral& t) {
   for (auto* v : {&t.vorticity, &t.divergence, &t.geopotential, &t.tracer}) v->assign(nc, 0.0);
   sht_.analyse_divergence(A.data(), B.data(), a, t.vorticity.data());
   for (std::size_t k = 0; k < nc; ++k) t.vorticity[k] = -t.vorticity[k] + forcing_[k];
-  std::vector<Complex> e_spec(nc);
+  auto& e_spec = w.e_spec;
   sht_.analyse_divergence(B.data(), minus_A.data(), a, t.divergence.data());  // curl((zeta + f) v)
   sht_.analyse(E.data(), e_spec.data());
   for (int m = 0; m <= sht_.truncation(); ++m)
@@ -173,21 +187,21 @@ void ShallowWaterModel::tendencies(const Spectral& s, Spectral& t) {
   if (!config_.tracer) return;
   sht_.synthesise(s.tracer.data(), T.data());
   sht_.synthesise(s.divergence.data(), div.data());
-  std::vector<double> UT(ng), VT(ng), source(ng);
+  auto &UT = w.UT, &VT = w.VT, &source = w.source;
   const double relax = 1 / (config_.tracer_relaxation_days * kDay);
   // Diurnal wave: warmest where the sun is overhead (local noon).
   const double sun_lon = M_PI - 2 * M_PI * std::fmod(time_, kDay) / kDay;
+  const double cos_sun = std::cos(sun_lon), sin_sun = std::sin(sun_lon);
   for (std::size_t p = 0; p < ng; ++p) {
-    const int k = int(p % std::size_t(sht_.nlon()));
+    const std::size_t k = p % std::size_t(sht_.nlon());
     const double mu = sht_.mu()[p / sht_.nlon()];
-    const double lambda = 2 * M_PI * k / sht_.nlon();
-    const double t_eq = tracer_base_[p] + config_.tracer_diurnal_k * std::sqrt(1 - mu * mu) *
-                                              std::cos(lambda - sun_lon);
+    const double cos_hour = cos_lon_[k] * cos_sun + sin_lon_[k] * sin_sun;  // cos(lambda - sun_lon)
+    const double t_eq = tracer_base_[p] + config_.tracer_diurnal_k * std::sqrt(1 - mu * mu) * cos_hour;
     UT[p] = U[p] * T[p];
     VT[p] = V[p] * T[p];
     source[p] = T[p] * div[p] - relax * (T[p] - t_eq);
   }
-  std::vector<Complex> s_spec(nc);
+  auto& s_spec = w.s_spec;
   sht_.analyse_divergence(UT.data(), VT.data(), a, t.tracer.data());
   sht_.analyse(source.data(), s_spec.data());
   for (std::size_t k = 0; k < nc; ++k) t.tracer[k] = s_spec[k] - t.tracer[k];
@@ -198,7 +212,6 @@ void ShallowWaterModel::implicit_update(const Spectral& old, const Spectral& ten
   const double a = config_.radius, phi_bar = config_.mean_geopotential, h = dt2 / 2;
   const int T = sht_.truncation();
   const double drag = config_.drag_days > 0 ? 1 / (config_.drag_days * kDay) : 0;
-  const double hyper = config_.hyperdiffusion_hours > 0 ? 1 / (config_.hyperdiffusion_hours * 3600) : 0;
   for (int m = 0; m <= T; ++m)
     for (int n = m; n <= T; ++n) {
       const std::size_t k = sht_.index(m, n);
@@ -212,7 +225,7 @@ void ShallowWaterModel::implicit_update(const Spectral& old, const Spectral& ten
       const Complex vort_new = old.vorticity[k] + dt2 * tend.vorticity[k];
       const Complex tracer_new = old.tracer[k] + dt2 * tend.tracer[k];
       // Implicit hyperdiffusion (zero at n = 0, so mass is untouched) and drag toward the jet.
-      const double nu = hyper * std::pow(double(n * (n + 1)) / double(T * (T + 1)), config_.hyperdiffusion_order);
+      const double nu = hyperdiffusion_rate_[n];
       const double damp = 1 / (1 + dt2 * nu);
       out.vorticity[k] = (vort_new + dt2 * drag * jet_vorticity_[k]) / (1 + dt2 * (nu + drag));
       out.divergence[k] = div_new * damp;
@@ -256,13 +269,16 @@ void ShallowWaterModel::step() {
 }
 
 ShallowWaterModel::Snapshot ShallowWaterModel::snapshot() const {
-  return {previous_, current_, forcing_, rng_, time_, steps_};
+  return {previous_, current_, forcing_, jet_vorticity_, coriolis_, config_.mean_geopotential, rng_, time_, steps_};
 }
 
 void ShallowWaterModel::restore(const Snapshot& s) {
   previous_ = s.previous;
   current_ = s.current;
   forcing_ = s.forcing;
+  jet_vorticity_ = s.jet_vorticity;
+  coriolis_ = s.coriolis;
+  config_.mean_geopotential = s.mean_geopotential;
   rng_ = s.rng;
   time_ = s.time;
   steps_ = s.steps;

@@ -11,6 +11,7 @@
 #include "core/log.hpp"
 #include "ingest/inspect.hpp"
 #include "ops/ingest_config.hpp"
+#include "ops/naturerun_command.hpp"
 #include "ops/state_summary.hpp"
 #include "ops/version.hpp"
 
@@ -51,11 +52,21 @@ int run_ingest(const std::string& config_file, const std::vector<std::string>& o
   return 0;
 }
 
+int run_naturerun(const std::string& config_file, const std::vector<std::string>& overrides,
+                  const std::string& out_dir, bool quiet) {
+  const Config config = load_config(config_file, overrides);
+  const auto outputs = run_naturerun_command(config, out_dir, !quiet);
+  for (const auto& f : outputs.netcdf_files) std::cout << f << "\n";
+  if (!outputs.ensemble_grib.empty()) std::cout << outputs.ensemble_grib << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"gale: machine-learned global ensemble weather forecasting"};
   app.require_subcommand(1);
+  app.fallthrough();  // global flags (-v, -q) may follow the subcommand
   bool verbose = false, quiet = false;
   app.add_flag("-v,--verbose", verbose, "debug logging");
   app.add_flag("-q,--quiet", quiet, "warnings and errors only");
@@ -71,6 +82,12 @@ int main(int argc, char** argv) {
   ingest_cmd->add_option("-c,--config", config_file, "YAML config")->required()->check(CLI::ExistingFile);
   ingest_cmd->add_option("--set", overrides, "override a config value: key.path=value");
 
+  std::string out_dir;
+  auto* naturerun_cmd = app.add_subcommand("naturerun", "run the shallow-water nature run and write NetCDF/GRIB2");
+  naturerun_cmd->add_option("-c,--config", config_file, "YAML config")->required()->check(CLI::ExistingFile);
+  naturerun_cmd->add_option("--set", overrides, "override a config value: key.path=value");
+  naturerun_cmd->add_option("-o,--out", out_dir, "output directory")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -82,6 +99,7 @@ int main(int argc, char** argv) {
   try {
     if (*inspect_cmd) return run_inspect(files);
     if (*ingest_cmd) return run_ingest(config_file, overrides);
+    if (*naturerun_cmd) return run_naturerun(config_file, overrides, out_dir, quiet);
   } catch (const gale::InternalError& e) {
     std::cerr << "gale " << command << ": internal error (please report): " << e.what() << "\n";
     return e.exit_code();
