@@ -1,4 +1,5 @@
 #include "export/grib_writer.hpp"
+#include "export/writable_variable.hpp"
 
 #include <eccodes.h>
 #include <fmt/format.h>
@@ -169,16 +170,8 @@ void set_grid(const Encoder& e, const GridKeys& k) {
 // One variable's message with everything but member, time and values: cloned per message.
 Handle prototype(const State& state, const Variable& v, const GridKeys& grid, bool ensemble,
                  int bits, const std::string& path) {
-  const auto& entry = Lexicon::instance().at(v.name);
-  if (v.level_kind == LevelKind::model)
-    throw UnsupportedError(fmt::format(
-        "{}: variable '{}' is on a model level; GRIB2 output writes pressure and single levels only",
-        path, v.key()));
+  const auto& entry = writable_entry(v, path, "GRIB2");
   const bool isobaric = v.level_kind == LevelKind::isobaric;
-  if (isobaric != entry.upper_air)
-    throw UnsupportedError(fmt::format("{}: variable '{}': {} variable {}", path, v.key(),
-                                       entry.upper_air ? "upper-air" : "single-level",
-                                       isobaric ? "on a pressure level" : "without a level"));
   if (entry.grib_param_ids.empty())
     throw UnsupportedError(fmt::format("{}: variable '{}' has no GRIB paramId in the lexicon", path, v.key()));
   const long param_id = entry.name == "orography" ? 228002 : entry.grib_param_ids.front();

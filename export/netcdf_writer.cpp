@@ -1,4 +1,5 @@
 #include "export/netcdf_writer.hpp"
+#include "export/writable_variable.hpp"
 
 #include <fmt/format.h>
 #include <netcdf.h>
@@ -133,21 +134,11 @@ class NcWriter {
 
 std::vector<Group> plan_groups(const State& state, const std::string& path,
                                std::vector<LevelSet>& level_sets) {
-  const auto& lexicon = Lexicon::instance();
   std::vector<Group> groups;
   for (std::size_t i = 0; i < state.variables().size(); ++i) {
     const auto& v = state.variables()[i];
-    const auto& entry = lexicon.at(v.name);
-    if (v.level_kind == LevelKind::model)
-      throw UnsupportedError(fmt::format(
-          "{}: variable '{}' is on a model level; the NetCDF writer writes pressure levels and "
-          "single levels only",
-          path, v.key()));
+    const auto& entry = writable_entry(v, path, "NetCDF");
     const bool isobaric = v.level_kind == LevelKind::isobaric;
-    if (isobaric != entry.upper_air)
-      throw UnsupportedError(fmt::format("{}: variable '{}': {} variable {}", path, v.key(),
-                                         entry.upper_air ? "upper-air" : "single-level",
-                                         isobaric ? "on a pressure level" : "without a level"));
     auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) { return g.entry == &entry; });
     if (it == groups.end()) {
       Group g;
