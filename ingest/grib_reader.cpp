@@ -147,9 +147,23 @@ std::vector<std::uint32_t> order_by(const std::vector<double>& values, bool desc
   return rank;
 }
 
+// The largest grid Gale reads (~0.025 deg global). The layout is built at open, from the
+// grid section alone: without a cap, a few-KB message stating Ni x Nj = 57160 x 10748 made
+// Gale allocate 2.4 GB (fuzz/fuzz_grib), and GRIB2's 4-byte Ni x Nj overflowed a long.
+// canonical_index is 32-bit, so the cap must stay below 2^32 in any case.
+constexpr long kMaxGridPoints = 1L << 27;
+
+void check_grid_points(const Message& m, long points) {
+  if (points > kMaxGridPoints)
+    throw UnsupportedError(fmt::format("{}: grid of {} points is larger than Gale's limit of {}",
+                                       m.where(), points, kMaxGridPoints));
+}
+
 GridLayout regular_layout(const Message& m, const std::string& grid_type) {
   const long ni = m.get_long("Ni"), nj = m.get_long("Nj");
   if (ni < 1 || nj < 1) throw InputError(fmt::format("{}: grid has Ni={} Nj={}", m.where(), ni, nj));
+  check_grid_points(m, std::max(ni, nj));  // bounds both, so ni * nj cannot overflow
+  check_grid_points(m, ni * nj);
   if (m.get_long("alternativeRowScanning", 0))
     throw UnsupportedError(fmt::format("{}: alternative row scanning is not supported", m.where()));
   const bool i_negative = m.get_long("iScansNegatively", 0) != 0;
@@ -207,6 +221,7 @@ GridLayout regular_layout(const Message& m, const std::string& grid_type) {
 GridLayout reduced_layout(const Message& m) {
   const auto pl = m.get_longs("pl");
   const long points = m.get_long("numberOfDataPoints");
+  check_grid_points(m, points);
   if (std::accumulate(pl.begin(), pl.end(), 0L) != points)
     throw UnsupportedError(fmt::format(
         "{}: reduced Gaussian sub-areas are not supported (only global grids)", m.where()));
@@ -298,6 +313,7 @@ class GribReader final : public Reader {
     std::map<std::string, std::shared_ptr<const GridLayout>> layouts_by_md5;
     for (std::size_t index = 0;; ++index) {
       const long start = std::ftell(f.get());
+      check_stated_length(index, std::size_t(start));
       int err = 0;
       Handle h(codes_handle_new_from_file(nullptr, f.get(), PRODUCT_GRIB, &err));
       if (!h) {
@@ -328,6 +344,27 @@ class GribReader final : public Reader {
           "{}: {} bytes after message {} (byte {}) are not a complete GRIB message: "
           "the file is truncated or corrupted",
           path_, file_.size() - expected_offset, headers_.size(), expected_offset));
+  }
+
+  // ecCodes allocates the length a GRIB2 message states (8 bytes in section 0) before it
+  // reads the message: a corrupt length is a huge allocation (10 TB in a fuzzer finding;
+  // an abort under ASan, memory exhaustion in production). A message cannot be longer than
+  // the rest of the file, so say "truncated" before ecCodes gets to allocate. GRIB1 states
+  // at most 3 bytes of length (< 2 GB even with the large-message rule): left to ecCodes.
+  void check_stated_length(std::size_t index, std::size_t start) const {
+    const auto* end = file_.data() + file_.size();
+    const char* magic = "GRIB";
+    const auto* grib =
+        std::search(file_.data() + std::min(start, file_.size()), end, magic, magic + 4);
+    if (end - grib < 16 || grib[7] != 2) return;
+    std::uint64_t stated = 0;
+    for (int k = 8; k < 16; ++k) stated = stated << 8 | grib[k];
+    const auto remaining = std::uint64_t(end - grib);
+    if (stated > remaining)
+      throw InputError(fmt::format(
+          "{}: message {} (byte {}) states a length of {} bytes but only {} remain: the file is "
+          "truncated or corrupted",
+          path_, index + 1, grib - file_.data(), stated, remaining));
   }
 
   // ecCodes builds a handle even when a section states a length running past the end of

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "core/errors.hpp"
+#include "ingest/mapped_file.hpp"
 
 namespace gale {
 
@@ -26,6 +27,21 @@ namespace {
 using namespace std::chrono;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Largest coordinate axis and grid (points) Gale reads; as for GRIB (kMaxGridPoints).
+constexpr std::size_t kMaxAxisValues = std::size_t{1} << 27;
+
+std::size_t pad4(std::size_t n) { return n > SIZE_MAX - 3 ? SIZE_MAX : (n + 3) / 4 * 4; }
+
+// Sizes from a corrupt header overflow (a dimension of 2^63 + 4 made a variable's size wrap
+// to 16 bytes and passed the truncation check: found by fuzz/fuzz_netcdf), so saturate.
+std::size_t mul_sat(std::size_t a, std::size_t b) {
+  std::size_t r = 0;
+  return __builtin_mul_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+std::size_t add_sat(std::size_t a, std::size_t b) {
+  std::size_t r = 0;
+  return __builtin_add_overflow(a, b, &r) ? SIZE_MAX : r;
+}
 
 // NetCDF-C (and HDF5 beneath it) is not thread-safe: every library call runs under this.
 std::mutex& netcdf_mutex() {
@@ -156,8 +172,13 @@ std::vector<double> read_coordinate(const NcFile& f, const VarInfo& v) {
   for (int d : v.dims) {
     std::size_t len = 0;
     f.check(nc_inq_dimlen(f.id(), d, &len), fmt::format("variable '{}'", v.name));
-    n *= len;
+    n = mul_sat(n, len);
   }
+  // NetCDF-4 files are not size-checked (unwritten chunks read as fill values), so a tiny
+  // file can state an axis of 2^60 values: refuse before allocating.
+  if (n > kMaxAxisValues)
+    throw UnsupportedError(fmt::format("{}: coordinate '{}' has {} values (Gale's limit is {})",
+                                       f.path(), v.name, n, kMaxAxisValues));
   std::vector<double> out(n);
   if (n == 0) return out;
   const auto what = fmt::format("reading coordinate '{}'", v.name);
@@ -196,7 +217,87 @@ std::size_t type_size(nc_type t) {
   }
 }
 
-std::size_t pad4(std::size_t n) { return (n + 3) / 4 * 4; }
+
+// NetCDF-C trusts the counts and lengths in a classic (CDF-1, CDF-2, CDF-5) header: it
+// allocates what they state before reading them (gigabytes for a 1 KB file) and copies
+// names of any length into callers' NC_MAX_NAME + 1 buffers (a stack overflow in
+// nc_inq_dim). Found by fuzz/fuzz_netcdf. So walk the header before nc_open and refuse a
+// count or length the file cannot hold, or a name longer than NC_MAX_NAME.
+void check_classic_header(const std::string& path) {
+  std::optional<MappedFile> file;
+  try {
+    file.emplace(path);
+  } catch (const InputError&) {
+    return;  // nc_open names the problem
+  }
+  const unsigned char* p = file->data();
+  const std::size_t n = file->size();
+  if (n < 4 || std::memcmp(p, "CDF", 3) != 0 || (p[3] != 1 && p[3] != 2 && p[3] != 5)) return;
+  const std::size_t count_size = p[3] == 5 ? 8 : 4;   // NON_NEG
+  const std::size_t offset_size = p[3] == 1 ? 4 : 8;  // OFFSET (variable begin)
+  const std::uint64_t max_type = p[3] == 5 ? NC_UINT64 : NC_DOUBLE;
+  std::size_t pos = 4;
+  auto fail = [&](const std::string& what) {
+    throw InputError(
+        fmt::format("{}: corrupt NetCDF header at byte {}: {}", path, pos, what));
+  };
+  auto read = [&](std::size_t size) {
+    if (n - pos < size) fail("unexpected end of file");
+    std::uint64_t v = 0;
+    for (std::size_t k = 0; k < size; ++k) v = v << 8 | p[pos + k];
+    pos += size;
+    return v;
+  };
+  // An unknown type has size 0 in NetCDF-C, which then divides by it (SIGFPE in
+  // NC_check_vlen).
+  auto type = [&] {
+    const auto t = read(4);
+    if (t < NC_BYTE || t > max_type) fail(fmt::format("unknown type {}", t));
+    return nc_type(t);
+  };
+  auto skip = [&](std::uint64_t count, std::uint64_t size, const char* what) {
+    if (count > (n - pos) / size)
+      fail(fmt::format("{} {} x {} bytes run past the end of the file", count, what, size));
+    pos = std::min(n, pos + pad4(std::size_t(count * size)));  // padding may be cut off
+  };
+  auto name = [&] {
+    const auto len = read(count_size);
+    if (len > NC_MAX_NAME) fail(fmt::format("name of {} bytes (at most {})", len, NC_MAX_NAME));
+    skip(len, 1, "name bytes");
+  };
+  // A list: tag then element count; ABSENT is a zero tag with a zero count.
+  auto list = [&](std::uint64_t tag, const char* what) -> std::uint64_t {
+    const auto t = read(4);
+    const auto count = read(count_size);
+    if (count == 0 && (t == 0 || t == tag)) return 0;
+    if (t != tag) fail(fmt::format("bad {} list tag {}", what, t));
+    if (count > (n - pos) / count_size)
+      fail(fmt::format("{} {}s cannot fit in the file", count, what));
+    return count;
+  };
+  auto attributes = [&] {
+    for (auto a = list(0x0C, "attribute"); a > 0; --a) {
+      name();
+      const auto t = type();
+      const auto len = read(count_size);
+      skip(len, type_size(t), "attribute values of");
+    }
+  };
+  read(count_size);  // numrecs
+  for (auto d = list(0x0A, "dimension"); d > 0; --d) {
+    name();
+    read(count_size);  // length
+  }
+  attributes();
+  for (auto v = list(0x0B, "variable"); v > 0; --v) {
+    name();
+    skip(read(count_size), count_size, "dimension ids of");
+    attributes();
+    type();
+    read(count_size);  // vsize
+    read(offset_size);  // begin
+  }
+}
 
 void check_not_truncated(const NcFile& f) {
   int format = 0;
@@ -241,22 +342,23 @@ void check_not_truncated(const NcFile& f) {
               count + offset;
     std::size_t bytes = type_size(type);
     const bool is_record = nd > 0 && dims[0] == unlimited;
-    for (int k = is_record ? 1 : 0; k < nd; ++k) bytes *= dim_len[std::size_t(dims[k])];
+    for (int k = is_record ? 1 : 0; k < nd; ++k)
+      bytes = mul_sat(bytes, dim_len[std::size_t(dims[k])]);
     if (is_record) {
-      record_padded += pad4(bytes);
-      record_unpadded += bytes;
+      record_padded = add_sat(record_padded, pad4(bytes));
+      record_unpadded = add_sat(record_unpadded, bytes);
       ++record_vars;
     } else {
-      fixed += pad4(bytes);
+      fixed = add_sat(fixed, pad4(bytes));
     }
   }
   const std::size_t record = record_vars == 1 ? record_unpadded : record_padded;
   const std::size_t numrecs = unlimited >= 0 ? dim_len[std::size_t(unlimited)] : 0;
   // The last variable's padding need not be written: allow 3 bytes of slack.
-  const std::size_t needed = header + fixed + numrecs * record;
+  const std::size_t needed = add_sat(add_sat(header, fixed), mul_sat(numrecs, record));
   std::error_code ec;
   const auto actual = std::filesystem::file_size(f.path(), ec);
-  if (!ec && actual + 3 < needed)
+  if (!ec && add_sat(actual, 3) < needed)
     throw InputError(
         fmt::format("{}: truncated NetCDF file ({} bytes, the header describes at "
                     "least {})",
@@ -516,6 +618,10 @@ GridLayout make_layout(const std::string& path, const Axis& lat_axis, const Axis
     throw UnsupportedError(
         fmt::format("{}: latitude '{}' / longitude '{}' have no coordinate values", path,
                     lat_axis.name, lon_axis.name));
+  if (mul_sat(lat.size(), lon.size()) > kMaxAxisValues)
+    throw UnsupportedError(
+        fmt::format("{}: grid of {} x {} points is larger than Gale's limit of {}", path,
+                    lat.size(), lon.size(), kMaxAxisValues));
   for (double y : lat)
     if (!(y >= -90 && y <= 90))
       throw InputError(fmt::format("{}: latitude {} outside -90..90", path, y));
@@ -625,6 +731,7 @@ void decode_slice(const std::vector<double>& raw, const Packing& p, const UnitCo
 class NetcdfReader final : public Reader {
  public:
   explicit NetcdfReader(std::string path) : path_(std::move(path)) {
+    check_classic_header(path_);
     NcFile file(path_);
     std::lock_guard lock(netcdf_mutex());
     scan(file);
@@ -758,8 +865,9 @@ class NetcdfReader final : public Reader {
       bare.name = axis.name;
       axis.kind = classify(bare);
       if (axis.kind == AxisKind::member) {
-        // Unlabelled members are numbered from 0, the control.
-        for (std::size_t m = 0; m < axis.size; ++m) axis.members.push_back(int(m));
+        // Unlabelled members are numbered from 0, the control (Position::take numbers them:
+        // listing them here took minutes and gigabytes for a corrupt dimension length of
+        // ~2^32, found by fuzz/fuzz_netcdf).
       } else if (axis.kind != AxisKind::other) {
         axis.problem = fmt::format("dimension '{}' has no coordinate variable", axis.name);
       }
@@ -847,7 +955,7 @@ class NetcdfReader final : public Reader {
           step = a.steps.at(i);
           break;
         case AxisKind::member:
-          member = a.members.at(i);
+          member = a.members.empty() ? int(i) : a.members.at(i);  // empty: unlabelled
           break;
         default:
           if (problem.empty())
