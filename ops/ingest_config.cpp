@@ -36,38 +36,54 @@ static std::vector<TimePoint> parse_times(const ConfigNode& node) {
   return times;
 }
 
-IngestPlan parse_ingest_config(const Config& config) {
-  const auto root = config.root();
-  const auto ingest = root.at("ingest");
-  ingest.allow_only({"sources", "variables", "times", "members", "check_ranges"});
-  IngestPlan plan;
+std::vector<SourceSpec> parse_sources(const ConfigNode& list, const Config& config) {
   std::vector<std::string> formats = reader_formats();
   formats.insert(formats.begin(), "auto");
-  for (const auto& src : ingest.at("sources").items()) {
+  std::vector<SourceSpec> sources;
+  for (const auto& src : list.items()) {
     src.allow_only({"type", "path"});
     SourceSpec spec;
     spec.type = src.get_choice("type", "auto", formats);
     spec.path = config.resolve_path(src.get_string("path"));
     if (!std::filesystem::exists(spec.path))
       src.at("path").fail(fmt::format("file '{}' does not exist", spec.path));
-    plan.sources.push_back(spec);
+    sources.push_back(spec);
   }
-  if (plan.sources.empty()) ingest.at("sources").fail("needs at least one source");
-  for (const auto& item : ingest.at("variables").items()) {
+  if (sources.empty()) list.fail("needs at least one source");
+  return sources;
+}
+
+std::vector<Variable> parse_variables(const ConfigNode& list) {
+  std::vector<Variable> variables;
+  for (const auto& item : list.items()) {
     try {
-      plan.request.variables.push_back(parse_variable_key(item.as_string()));
+      variables.push_back(parse_variable_key(item.as_string()));
     } catch (const ConfigError&) {
       throw;
     } catch (const UserError& e) {
       item.fail(e.what());
     }
   }
-  if (plan.request.variables.empty()) ingest.at("variables").fail("needs at least one variable");
-  for (std::size_t i = 0; i < plan.request.variables.size(); ++i)
+  if (variables.empty()) list.fail("needs at least one variable");
+  for (std::size_t i = 0; i < variables.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
-      if (plan.request.variables[i].same_field(plan.request.variables[j]))
-        ingest.at("variables").fail(
-            fmt::format("'{}' is listed twice", plan.request.variables[i].key()));
+      if (variables[i].same_field(variables[j])) list.fail(fmt::format("'{}' is listed twice", variables[i].key()));
+  return variables;
+}
+
+Selection open_selection(const std::vector<SourceSpec>& sources, const Request& request) {
+  std::vector<std::unique_ptr<Reader>> readers;
+  for (const auto& src : sources) readers.push_back(open_reader(src.path, src.type));
+  return Selection(std::move(readers), request);
+}
+
+IngestPlan parse_ingest_config(const Config& config) {
+  const auto root = config.root();
+  const auto ingest = root.at("ingest");
+  ingest.allow_only({"sources", "variables", "times", "members", "check_ranges"});
+  IngestPlan plan;
+  plan.sources = parse_sources(ingest.at("sources"), config);
+  plan.request.variables = parse_variables(ingest.at("variables"));
   if (ingest.has("times")) plan.request.times = parse_times(ingest.at("times"));
   if (ingest.has("members"))
     for (const auto& item : ingest.at("members").items()) {
@@ -79,10 +95,6 @@ IngestPlan parse_ingest_config(const Config& config) {
   return plan;
 }
 
-Selection plan_selection(const IngestPlan& plan) {
-  std::vector<std::unique_ptr<Reader>> readers;
-  for (const auto& src : plan.sources) readers.push_back(open_reader(src.path, src.type));
-  return Selection(std::move(readers), plan.request);
-}
+Selection plan_selection(const IngestPlan& plan) { return open_selection(plan.sources, plan.request); }
 
 }  // namespace gale

@@ -26,6 +26,13 @@ struct IngestPlan {
   Request request;
 };
 
+// A `sources:` list ({type, path} each; paths relative to the config; files must exist).
+std::vector<SourceSpec> parse_sources(const ConfigNode& list, const Config& config);
+// A list of variable keys (z500, 2t, ...), each known to the lexicon, none twice.
+std::vector<Variable> parse_variables(const ConfigNode& list);
+// Opens the sources and plans the selection (headers only).
+Selection open_selection(const std::vector<SourceSpec>& sources, const Request& request);
+
 // Validates everything (keys, variable names, times, files exist) before any decoding.
 IngestPlan parse_ingest_config(const Config& config);
 

@@ -12,6 +12,7 @@
 #include "ingest/inspect.hpp"
 #include "ops/ingest_config.hpp"
 #include "ops/naturerun_command.hpp"
+#include "ops/verify_command.hpp"
 #include "ops/state_summary.hpp"
 #include "ops/version.hpp"
 
@@ -61,6 +62,12 @@ int run_naturerun(const std::string& config_file, const std::vector<std::string>
   return 0;
 }
 
+int run_verify(const std::string& config_file, const std::vector<std::string>& overrides) {
+  const auto outputs = run_verify_command(load_config(config_file, overrides));
+  std::cout << outputs.table << "scores: " << outputs.netcdf << "\nscorecard: " << outputs.csv << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -88,6 +95,10 @@ int main(int argc, char** argv) {
   naturerun_cmd->add_option("--set", overrides, "override a config value: key.path=value");
   naturerun_cmd->add_option("-o,--out", out_dir, "output directory")->required();
 
+  auto* verify_cmd = app.add_subcommand("verify", "score forecasts against truth, persistence and climatology");
+  verify_cmd->add_option("-c,--config", config_file, "YAML config")->required()->check(CLI::ExistingFile);
+  verify_cmd->add_option("--set", overrides, "override a config value: key.path=value");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -100,6 +111,7 @@ int main(int argc, char** argv) {
     if (*inspect_cmd) return run_inspect(files);
     if (*ingest_cmd) return run_ingest(config_file, overrides);
     if (*naturerun_cmd) return run_naturerun(config_file, overrides, out_dir, quiet);
+    if (*verify_cmd) return run_verify(config_file, overrides);
   } catch (const gale::InternalError& e) {
     std::cerr << "gale " << command << ": internal error (please report): " << e.what() << "\n";
     return e.exit_code();

@@ -1,0 +1,99 @@
+#include "ops/verify_command.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "core/errors.hpp"
+#include "ops/ingest_config.hpp"
+#include "verify/regrid_state.hpp"
+#include "verify/verification.hpp"
+
+namespace gale {
+
+namespace {
+State load_sources(const ConfigNode& node, const Config& config, const std::vector<Variable>& variables,
+                   std::vector<int> members, const char* what) {
+  Request request;
+  request.variables = variables;
+  request.members = std::move(members);
+  Selection selection = open_selection(parse_sources(node.at("sources"), config), request);
+  if (!selection.report().ok())
+    throw DataError(fmt::format("verify: the {} does not hold every requested field\n{}", what,
+                                selection.report().text()));
+  return selection.load();
+}
+}  // namespace
+
+VerifyOutputs run_verify_command(const Config& config) {
+  const auto root = config.root();
+  root.allow_only({"verify"});
+  const auto node = root.at("verify");
+  node.allow_only({"forecasts", "truth", "climatology", "variables", "regions", "thresholds", "output"});
+  const auto variables = parse_variables(node.at("variables"));
+  VerifyOptions options;
+  if (node.has("regions")) {
+    options.regions.clear();
+    for (const auto& item : node.at("regions").items()) {
+      try {
+        region_by_name(item.as_string());
+      } catch (const ConfigError& e) {
+        item.fail(e.what());
+      }
+      options.regions.push_back(item.as_string());
+    }
+  }
+  if (node.has("thresholds")) {
+    for (const auto& kv : node.at("thresholds").yaml()) {
+      const auto key = kv.first.as<std::string>();
+      const ConfigNode list(kv.second, "verify.thresholds." + key, config.origin());
+      bool known = false;
+      for (const auto& v : variables) known |= v.key() == key;
+      if (!known) list.fail("thresholds for a variable that is not verified");
+      for (const auto& t : list.items()) options.thresholds[key].push_back(t.as_double());
+    }
+  }
+  const auto truth_node = node.at("truth");
+  truth_node.allow_only({"sources", "member"});
+  const int truth_member = int(truth_node.get_long("member", 0, 0, 100000));
+  const auto forecast_nodes = node.at("forecasts").items();
+  for (const auto& f : forecast_nodes) {
+    f.allow_only({"sources"});
+    parse_sources(f.at("sources"), config);  // validate every path before any work
+  }
+  parse_sources(truth_node.at("sources"), config);
+  const std::string out_dir = config.resolve_path(node.get_string("output", "verify-out"));
+
+  const State truth_native = load_sources(truth_node, config, variables, {truth_member}, "truth");
+  std::unique_ptr<State> climatology;
+  if (node.has("climatology")) {
+    const auto c = node.at("climatology");
+    c.allow_only({"sources"});
+    climatology = std::make_unique<State>(load_sources(c, config, variables, {}, "climatology"));
+  }
+  Verification verification(options);
+  for (std::size_t i = 0; i < forecast_nodes.size(); ++i) {
+    const State forecast = load_sources(forecast_nodes[i], config, variables, {}, "forecast");
+    spdlog::info("verify: case {} of {}: {} member(s), {} lead time(s) from {}", i + 1, forecast_nodes.size(),
+                 forecast.members(), forecast.times(), iso8601(forecast.reference_time()));
+    // One verification grid: the forecast's. Truth and climatology are remapped
+    // conservatively onto it when they differ.
+    const State truth = regrid_state_conservative(truth_native, forecast.grid());
+    std::unique_ptr<State> clim;
+    if (climatology) clim = std::make_unique<State>(regrid_state_conservative(*climatology, forecast.grid()));
+    verification.add_case(forecast, truth, clim.get());
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  VerifyOutputs out;
+  const auto rows = verification.rows();
+  out.netcdf = (std::filesystem::path(out_dir) / "scores.nc").string();
+  out.csv = (std::filesystem::path(out_dir) / "scores.csv").string();
+  write_scores_netcdf(rows, verification.rank_histograms(), out.netcdf);
+  write_scores_csv(rows, out.csv);
+  out.table = format_scores_table(rows);
+  return out;
+}
+
+}  // namespace gale

@@ -1,0 +1,66 @@
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "../data.hpp"
+#include "export/netcdf_writer.hpp"
+#include "ingest/selection.hpp"
+
+namespace {
+int run(const std::string& args, std::string& out) {
+  FILE* p = popen((std::string(GALE_BINARY) + " " + args + " 2>&1").c_str(), "r");
+  std::array<char, 4096> buf{};
+  while (std::size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  const int status = pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+}  // namespace
+
+TEST_CASE("gale verify scores a forecast file against GRIB truth and a NetCDF climatology") {
+  GALE_REQUIRE_DATA();
+  namespace fs = std::filesystem;
+  const auto dir = fs::temp_directory_path() / ("gale-verify-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string eda = gale::test::data_file("era5-levels-members.grib");
+  // A forecast file: the ten EDA members at 00 UTC persisted to +12..+36 h.
+  std::vector<std::unique_ptr<gale::Reader>> readers;
+  readers.push_back(gale::open_reader(eda));
+  gale::Request request;
+  request.variables = {gale::parse_variable_key("z500")};
+  const auto analyses = gale::Selection(std::move(readers), request).load();
+  std::vector<gale::TimePoint> valid(analyses.valid_times().begin() + 1, analyses.valid_times().end());
+  gale::State forecast(10, valid, analyses.variables(), analyses.grid(), analyses.valid_times()[0]);
+  for (std::size_t m = 0; m < 10; ++m)
+    for (std::size_t t = 0; t < valid.size(); ++t)
+      std::copy(analyses.field(m, 0, 0), analyses.field(m, 0, 0) + analyses.points(), forecast.field(m, t, 0));
+  gale::write_state_netcdf(forecast, (dir / "forecast.nc").string());
+
+  const auto cfg = (dir / "verify.yaml").string();
+  std::ofstream(cfg) << "verify:\n  forecasts:\n    - sources: [{path: forecast.nc}]\n"
+                        "  truth: {sources: [{path: " << eda << "}], member: 0}\n"
+                        "  climatology: {sources: [{path: " << gale::test::data_file("eraint_uvz.nc") << "}]}\n"
+                        "  variables: [z500]\n  output: out\n";
+  std::string out;
+  REQUIRE(run("verify -q -c " + cfg, out) == 0);
+  CHECK_THAT(out, Catch::Contains("rmse_persistence") && Catch::Contains("z500"));
+  std::ifstream csv(dir / "out" / "scores.csv");
+  std::stringstream text;
+  text << csv.rdbuf();
+  CHECK_THAT(text.str(), Catch::StartsWith("variable,lead_hours,region,score,value"));
+  CHECK_THAT(text.str(), Catch::Contains("z500,36,tropics,acc,"));
+  CHECK(std::system(("ncdump -h " + (dir / "out" / "scores.nc").string() + " > /dev/null").c_str()) == 0);
+  CHECK(fs::exists(dir / "out" / "scores.nc.sha256"));
+
+  out.clear();
+  std::ofstream(cfg) << "verify:\n  forecasts: [{sources: [{path: forecast.nc}]}]\n"
+                        "  truth: {sources: [{path: " << eda << "}]}\n  variables: [z500]\n  regions: [arctic]\n";
+  CHECK(run("verify -c " + cfg, out) == 2);
+  CHECK_THAT(out, Catch::Contains("verify.regions[0]") && Catch::Contains("unknown region 'arctic'"));
+  fs::remove_all(dir);
+}

@@ -1,0 +1,112 @@
+#include <fmt/format.h>
+#include <netcdf.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "core/errors.hpp"
+#include "export/atomic_file.hpp"
+#include "verify/verification.hpp"
+
+namespace gale {
+
+void write_scores_csv(const std::vector<ScoreRow>& rows, const std::string& path) {
+  std::string text = "variable,lead_hours,region,score,value\n";
+  for (const auto& r : rows)
+    text += fmt::format("{},{:g},{},{},{:.9g}\n", r.variable, r.lead_hours, r.region, r.score, r.value);
+  write_text_atomically(path, text);
+}
+
+namespace {
+void check(int status, const std::string& path, const std::string& what) {
+  if (status != NC_NOERR)
+    throw InputError(fmt::format("{}: cannot write {}: {}", path, what, nc_strerror(status)));
+}
+}  // namespace
+
+void write_scores_netcdf(const std::vector<ScoreRow>& rows,
+                         const std::map<std::tuple<std::string, double, std::string>, std::vector<double>>& ranks,
+                         const std::string& path) {
+  std::set<double> lead_set;
+  std::vector<std::string> regions;
+  std::set<std::pair<std::string, std::string>> series;  // (score, variable)
+  for (const auto& r : rows) {
+    lead_set.insert(r.lead_hours);
+    if (std::find(regions.begin(), regions.end(), r.region) == regions.end()) regions.push_back(r.region);
+    series.insert({r.score, r.variable});
+  }
+  const std::vector<double> leads(lead_set.begin(), lead_set.end());
+  auto lead_index = [&](double l) { return std::size_t(std::lower_bound(leads.begin(), leads.end(), l) - leads.begin()); };
+  auto region_index = [&](const std::string& r) {
+    return std::size_t(std::find(regions.begin(), regions.end(), r) - regions.begin());
+  };
+
+  AtomicOutput output(path);
+  int nc = -1;
+  check(nc_create(output.temp_path().c_str(), NC_CLOBBER | NC_NETCDF4, &nc), path, "file");
+  struct Closer {
+    int& id;
+    ~Closer() {
+      if (id >= 0) nc_close(id);
+    }
+  } closer{nc};
+  int lead_dim, region_dim, lead_var, region_var;
+  check(nc_def_dim(nc, "lead_time", leads.size(), &lead_dim), path, "lead_time");
+  check(nc_def_dim(nc, "region", regions.size(), &region_dim), path, "region");
+  check(nc_def_var(nc, "lead_time", NC_DOUBLE, 1, &lead_dim, &lead_var), path, "lead_time");
+  check(nc_put_att_text(nc, lead_var, "units", 5, "hours"), path, "lead_time");
+  check(nc_put_att_text(nc, lead_var, "standard_name", 15, "forecast_period"), path, "lead_time");
+  check(nc_def_var(nc, "region", NC_STRING, 1, &region_dim, &region_var), path, "region");
+  const std::string conventions = "CF-1.10", title = "Gale verification scores (WeatherBench 2 definitions)";
+  check(nc_put_att_text(nc, NC_GLOBAL, "Conventions", conventions.size(), conventions.c_str()), path, "attributes");
+  check(nc_put_att_text(nc, NC_GLOBAL, "title", title.size(), title.c_str()), path, "attributes");
+  std::map<std::pair<std::string, std::string>, int> ids;
+  const int dims[2] = {lead_dim, region_dim};
+  const double fill = NAN;
+  for (const auto& [score, variable] : series) {
+    int id;
+    const std::string name = fmt::format("{}_{}", score, variable);
+    check(nc_def_var(nc, name.c_str(), NC_DOUBLE, 2, dims, &id), path, name);
+    check(nc_def_var_fill(nc, id, 0, &fill), path, name);
+    check(nc_put_att_text(nc, id, "long_name", (score + " of " + variable).size(), (score + " of " + variable).c_str()),
+          path, name);
+    ids[{score, variable}] = id;
+  }
+  std::map<std::string, int> rank_ids;
+  std::map<std::string, int> rank_dims;
+  for (const auto& [key, freq] : ranks) {
+    const auto& variable = std::get<0>(key);
+    if (rank_ids.count(variable)) continue;
+    int bin_dim, id;
+    const std::string dim = fmt::format("rank_{}", variable), name = fmt::format("rank_histogram_{}", variable);
+    check(nc_def_dim(nc, dim.c_str(), freq.size(), &bin_dim), path, dim);
+    const int d3[3] = {lead_dim, region_dim, bin_dim};
+    check(nc_def_var(nc, name.c_str(), NC_DOUBLE, 3, d3, &id), path, name);
+    check(nc_def_var_fill(nc, id, 0, &fill), path, name);
+    const std::string long_name = "relative frequency of the truth's rank among the members";
+    check(nc_put_att_text(nc, id, "long_name", long_name.size(), long_name.c_str()), path, name);
+    rank_ids[variable] = id;
+    rank_dims[variable] = int(freq.size());
+  }
+  check(nc_enddef(nc), path, "header");
+  check(nc_put_var_double(nc, lead_var, leads.data()), path, "lead_time");
+  std::vector<const char*> names;
+  for (const auto& r : regions) names.push_back(r.c_str());
+  check(nc_put_var_string(nc, region_var, names.data()), path, "region");
+  for (const auto& r : rows) {
+    const std::size_t index[2] = {lead_index(r.lead_hours), region_index(r.region)};
+    check(nc_put_var1_double(nc, ids.at({r.score, r.variable}), index, &r.value), path, r.score);
+  }
+  for (const auto& [key, freq] : ranks) {
+    const auto& [variable, lead, region] = key;
+    const std::size_t start[3] = {lead_index(lead), region_index(region), 0};
+    const std::size_t count[3] = {1, 1, freq.size()};
+    check(nc_put_vara_double(nc, rank_ids.at(variable), start, count, freq.data()), path, "rank histogram");
+  }
+  check(nc_close(nc), path, "file");
+  nc = -1;
+  output.commit();
+}
+
+}  // namespace gale
