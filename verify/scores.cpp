@@ -60,8 +60,9 @@ int truth_rank(const std::vector<double>& members, double truth, std::uint64_t t
   return below + int(mix(tie_key) % std::uint64_t(ties + 1));
 }
 
-DeterministicScores deterministic_scores(const float* forecast, const float* truth,
-                                         const std::vector<double>& weights) {
+namespace {
+template <class T>
+DeterministicScores deterministic(const T* forecast, const float* truth, const std::vector<double>& weights) {
   DeterministicScores s;
   for (std::size_t p = 0; p < weights.size(); ++p) {
     const double f = forecast[p], t = truth[p];
@@ -74,6 +75,17 @@ DeterministicScores deterministic_scores(const float* forecast, const float* tru
   }
   if (s.weight > 0) s.bias /= s.weight, s.mse /= s.weight, s.mae /= s.weight;
   return s;
+}
+}  // namespace
+
+DeterministicScores deterministic_scores(const float* forecast, const float* truth,
+                                         const std::vector<double>& weights) {
+  return deterministic(forecast, truth, weights);
+}
+
+DeterministicScores deterministic_scores(const double* forecast, const float* truth,
+                                         const std::vector<double>& weights) {
+  return deterministic(forecast, truth, weights);
 }
 
 double anomaly_correlation(const float* forecast, const float* truth, const float* climatology,
@@ -95,30 +107,45 @@ EnsembleScores ensemble_scores(const std::vector<const float*>& members, const f
   const std::size_t m = members.size();
   if (m < 2) throw UserError("ensemble scores need at least two members");
   EnsembleScores s;
-  s.rank_histogram.assign(m + 1, 0.0);
-  std::vector<double> x(m);
-  for (std::size_t p = 0; p < weights.size(); ++p) {
-    const double y = truth[p];
-    bool finite = std::isfinite(y);
-    double mean = 0;
-    for (std::size_t k = 0; k < m && finite; ++k) {
-      x[k] = members[k][p];
-      finite = std::isfinite(x[k]);
-      mean += x[k];
+  std::vector<double> hist(m + 1, 0.0);
+  double* h = hist.data();
+  double crps = 0, mean_mse = 0, variance = 0, weight = 0;
+  const long n = long(weights.size());
+#pragma omp parallel reduction(+ : crps, mean_mse, variance, weight) reduction(+ : h[:m + 1])
+  {
+    std::vector<double> x(m);
+#pragma omp for schedule(static)
+    for (long p = 0; p < n; ++p) {
+      const double y = truth[p];
+      bool finite = std::isfinite(y);
+      for (std::size_t k = 0; k < m && finite; ++k) {
+        x[k] = members[k][p];
+        finite = std::isfinite(x[k]);
+      }
+      if (!finite) continue;
+      // One sort serves the rank, the fair CRPS and (order-free) the moments.
+      std::sort(x.begin(), x.end());
+      double sum = 0, abs_err = 0;
+      for (double v : x) sum += v, abs_err += std::abs(v - y);
+      const double mean = sum / double(m);
+      double var = 0;
+      for (double v : x) var += (v - mean) * (v - mean);
+      var /= double(m - 1);
+      const double w = weights[std::size_t(p)];
+      h[truth_rank(x, y, seed ^ (std::uint64_t(p) * 0x100000001b3ULL))] += w;
+      crps += w * (abs_err / double(m) - pairwise_abs_sum(x) / (2.0 * double(m) * double(m - 1)));
+      mean_mse += w * (mean - y) * (mean - y);
+      variance += w * var;
+      weight += w;
     }
-    if (!finite) continue;
-    mean /= double(m);
-    double var = 0;
-    for (double v : x) var += (v - mean) * (v - mean);
-    var /= double(m - 1);
-    const double w = weights[p];
-    s.rank_histogram[std::size_t(truth_rank(x, y, seed ^ (std::uint64_t(p) * 0x100000001b3ULL)))] += w;
-    s.crps += w * fair_crps(x, y);
-    s.mean_mse += w * (mean - y) * (mean - y);
-    s.variance += w * var;
-    s.weight += w;
   }
-  if (s.weight > 0) s.crps /= s.weight, s.mean_mse /= s.weight, s.variance /= s.weight;
+  s.rank_histogram = std::move(hist);
+  s.weight = weight;
+  if (weight > 0) {
+    s.crps = crps / weight;
+    s.mean_mse = mean_mse / weight;
+    s.variance = variance / weight;
+  }
   return s;
 }
 

@@ -30,6 +30,9 @@ struct DeterministicScores {
 };
 DeterministicScores deterministic_scores(const float* forecast, const float* truth,
                                          const std::vector<double>& weights);
+// The same for a double-precision forecast (an ensemble mean kept in double).
+DeterministicScores deterministic_scores(const double* forecast, const float* truth,
+                                         const std::vector<double>& weights);
 
 // Anomaly correlation of forecast and truth anomalies against a climatology (all three on
 // the same points): mean_w(f' t') / sqrt(mean_w(f'^2) mean_w(t'^2)), anomalies without

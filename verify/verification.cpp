@@ -76,7 +76,7 @@ void Verification::add_case(const State& forecast, const State& truth, const Sta
   const auto& truth_times = truth.valid_times();
   const bool have_persistence = std::find(truth_times.begin(), truth_times.end(), reference) != truth_times.end();
   const std::size_t members = forecast.members(), n = forecast.points();
-  std::vector<float> mean(n);
+  std::vector<double> mean(n);  // double: a float mean would bias small biases
   for (std::size_t v = 0; v < forecast.variable_count(); ++v) {
     const std::string key = forecast.variables()[v].key();
     const std::size_t tv = truth.index_of(key);
@@ -92,7 +92,7 @@ void Verification::add_case(const State& forecast, const State& truth, const Sta
       for (std::size_t p = 0; p < n; ++p) {
         double s = 0;
         for (const float* x : ptrs) s += x[p];
-        mean[p] = float(s / double(members));
+        mean[p] = s / double(members);
       }
       for (std::size_t r = 0; r < region_weights.size(); ++r) {
         const auto& w = region_weights[r];
