@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/errors.hpp"
 #include "ops/ingest_config.hpp"
+#include "verify/plots.hpp"
 #include "verify/regrid_state.hpp"
 #include "verify/verification.hpp"
 
@@ -30,7 +32,8 @@ VerifyOutputs run_verify_command(const Config& config) {
   const auto root = config.root();
   root.allow_only({"verify"});
   const auto node = root.at("verify");
-  node.allow_only({"forecasts", "truth", "climatology", "variables", "regions", "thresholds", "output"});
+  node.allow_only({"forecasts", "truth", "climatology", "variables", "regions", "thresholds", "output",
+                   "reference"});
   const auto variables = parse_variables(node.at("variables"));
   VerifyOptions options;
   if (node.has("regions")) {
@@ -64,6 +67,11 @@ VerifyOutputs run_verify_command(const Config& config) {
   }
   parse_sources(truth_node.at("sources"), config);
   const std::string out_dir = config.resolve_path(node.get_string("output", "verify-out"));
+  // The reference run's scores colour the scorecard; read before any work so a bad file
+  // fails fast.
+  std::unique_ptr<std::vector<ScoreRow>> reference;
+  if (node.has("reference"))
+    reference = std::make_unique<std::vector<ScoreRow>>(read_scores_csv(config.resolve_path(node.get_string("reference"))));
 
   const State truth_native = load_sources(truth_node, config, variables, {truth_member}, "truth");
   std::unique_ptr<State> climatology;
@@ -93,6 +101,30 @@ VerifyOutputs run_verify_command(const Config& config) {
   write_scores_netcdf(rows, verification.rank_histograms(), out.netcdf);
   write_scores_csv(rows, out.csv);
   out.table = format_scores_table(rows);
+
+  // Figures: score against lead time per variable and region, rank histograms (global)
+  // per variable and lead, and the scorecard.
+  auto png = [&](const std::string& name) {
+    out.plots.push_back((std::filesystem::path(out_dir) / name).string());
+    return out.plots.back();
+  };
+  std::vector<std::string> plotted_variables, plotted_regions;
+  for (const auto& r : rows) {
+    if (std::find(plotted_variables.begin(), plotted_variables.end(), r.variable) == plotted_variables.end())
+      plotted_variables.push_back(r.variable);
+    if (std::find(plotted_regions.begin(), plotted_regions.end(), r.region) == plotted_regions.end())
+      plotted_regions.push_back(r.region);
+  }
+  for (const auto& variable : plotted_variables)
+    for (const auto& region : plotted_regions)
+      plot_score_vs_lead(rows, variable, region, png(fmt::format("score_{}_{}.png", variable, region)));
+  for (const auto& [key, frequencies] : verification.rank_histograms()) {
+    const auto& [variable, lead, region] = key;
+    if (region != "global") continue;
+    plot_rank_histogram(frequencies, fmt::format("rank histogram {} +{:g} h (global)", variable, lead),
+                        png(fmt::format("rank_histogram_{}_{:g}h.png", variable, lead)));
+  }
+  plot_scorecard(rows, reference.get(), png("scorecard.png"));
   return out;
 }
 

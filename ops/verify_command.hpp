@@ -1,6 +1,12 @@
 #pragma once
 // `gale verify`: scores forecasts against truth (and baselines) and writes a score NetCDF,
-// a CSV scorecard, and a table on stdout.
+// a CSV of scores, PNG figures (cairo) and a table on stdout. Every output is written
+// atomically (with a `.sha256` beside it). Figures in the output directory:
+//   score_<variable>_<region>.png       rmse (and persistence, climatology, spread) vs lead
+//   rank_histogram_<variable>_<lead>h.png   global rank histogram, ensembles only
+//   scorecard.png                       global variable x score x lead table, coloured by
+//                                       skill against `reference` (else rmse against
+//                                       persistence)
 //
 // verify:
 //   forecasts:                      # one entry per case (a forecast run: members x leads)
@@ -10,8 +16,11 @@
 //   variables: [z500, t850]
 //   regions: [global, tropics, northern_extratropics, southern_extratropics]   # optional
 //   thresholds: {t850: [273.15]}    # optional: Brier scores
-//   output: verify-out              # directory for scores.nc and scores.csv
+//   reference: baseline/scores.csv  # optional: another run's scores.csv (relative to this
+//                                   # config) that colours the scorecard
+//   output: verify-out              # directory for scores.nc, scores.csv and the PNGs
 #include <string>
+#include <vector>
 
 #include "core/config.hpp"
 
@@ -19,6 +28,7 @@ namespace gale {
 
 struct VerifyOutputs {
   std::string netcdf, csv, table;
+  std::vector<std::string> plots;  // PNG paths
 };
 
 VerifyOutputs run_verify_command(const Config& config);

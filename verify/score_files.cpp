@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <set>
 
 #include "core/errors.hpp"
@@ -16,6 +17,54 @@ void write_scores_csv(const std::vector<ScoreRow>& rows, const std::string& path
   for (const auto& r : rows)
     text += fmt::format("{},{:g},{},{},{:.9g}\n", r.variable, r.lead_hours, r.region, r.score, r.value);
   write_text_atomically(path, text);
+}
+
+std::vector<ScoreRow> read_scores_csv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(fmt::format("{}: cannot open the scores CSV", path));
+  auto parse_number = [&](const std::string& field, std::size_t line, const char* what) {
+    if (field.empty() || field == "nan" || field == "NaN" || field == "-nan") return double(NAN);
+    std::size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(field, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != field.size())
+      throw InputError(fmt::format("{}:{}: {} '{}' is not a number", path, line, what, field));
+    return v;
+  };
+  std::vector<ScoreRow> rows;
+  std::string text;
+  std::size_t line = 0;
+  bool header = false;
+  while (std::getline(in, text)) {
+    ++line;
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+    if (text.empty()) continue;
+    std::vector<std::string> fields;
+    std::size_t start = 0;
+    for (std::size_t comma; (comma = text.find(',', start)) != std::string::npos; start = comma + 1)
+      fields.push_back(text.substr(start, comma - start));
+    fields.push_back(text.substr(start));
+    if (!header) {
+      if (text != "variable,lead_hours,region,score,value")
+        throw InputError(fmt::format("{}:{}: expected the header 'variable,lead_hours,region,score,value'", path, line));
+      header = true;
+      continue;
+    }
+    if (fields.size() != 5)
+      throw InputError(fmt::format("{}:{}: expected 5 comma-separated fields, found {}", path, line, fields.size()));
+    if (fields[0].empty() || fields[2].empty() || fields[3].empty())
+      throw InputError(fmt::format("{}:{}: empty variable, region or score", path, line));
+    const double lead = parse_number(fields[1], line, "lead_hours");
+    if (!std::isfinite(lead)) throw InputError(fmt::format("{}:{}: lead_hours is missing", path, line));
+    rows.push_back({fields[0], lead, fields[2], fields[3], parse_number(fields[4], line, "value")});
+  }
+  if (in.bad()) throw InputError(fmt::format("{}: read error", path));
+  if (!header) throw InputError(fmt::format("{}: empty scores CSV (no header line)", path));
+  return rows;
 }
 
 namespace {

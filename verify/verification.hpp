@@ -70,6 +70,9 @@ class Verification {
 // (dimensions lead_time and region; one variable per score and forecast variable), both
 // atomically.
 void write_scores_csv(const std::vector<ScoreRow>& rows, const std::string& path);
+// Reads a CSV written by write_scores_csv back (header line required; an empty value
+// field or "nan" reads as NaN). Throws InputError naming the file and line.
+std::vector<ScoreRow> read_scores_csv(const std::string& path);
 void write_scores_netcdf(const std::vector<ScoreRow>& rows,
                          const std::map<std::tuple<std::string, double, std::string>, std::vector<double>>& ranks,
                          const std::string& path);

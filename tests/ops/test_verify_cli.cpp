@@ -2,6 +2,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include "../data.hpp"
 #include "export/netcdf_writer.hpp"
 #include "ingest/selection.hpp"
+#include "verify/plots.hpp"
 
 namespace {
 int run(const std::string& args, std::string& out) {
@@ -56,6 +58,51 @@ TEST_CASE("gale verify scores a forecast file against GRIB truth and a NetCDF cl
   CHECK_THAT(text.str(), Catch::Contains("z500,36,tropics,acc,"));
   CHECK(std::system(("ncdump -h " + (dir / "out" / "scores.nc").string() + " > /dev/null").c_str()) == 0);
   CHECK(fs::exists(dir / "out" / "scores.nc.sha256"));
+
+  // PNG figures: signature, then the IHDR chunk's big-endian width and height.
+  auto png_size = [](const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::array<unsigned char, 24> head{};
+    in.read(reinterpret_cast<char*>(head.data()), head.size());
+    REQUIRE(in.gcount() == 24);
+    const std::array<unsigned char, 8> signature{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    CHECK(std::equal(signature.begin(), signature.end(), head.begin()));
+    CHECK(std::string(head.begin() + 12, head.begin() + 16) == "IHDR");
+    auto be32 = [&](int at) {
+      return int(head[at]) << 24 | int(head[at + 1]) << 16 | int(head[at + 2]) << 8 | int(head[at + 3]);
+    };
+    return std::pair<int, int>{be32(16), be32(20)};
+  };
+  for (const std::string region : {"global", "tropics", "northern_extratropics", "southern_extratropics"}) {
+    const auto png = dir / "out" / ("score_z500_" + region + ".png");
+    INFO(png);
+    REQUIRE(fs::exists(png));
+    CHECK(png_size(png) == std::pair<int, int>{gale::kScorePlotWidth, gale::kScorePlotHeight});
+    CHECK(fs::exists(png.string() + ".sha256"));
+  }
+  for (const std::string lead : {"12", "24", "36"}) {
+    const auto png = dir / "out" / ("rank_histogram_z500_" + lead + "h.png");
+    INFO(png);
+    REQUIRE(fs::exists(png));
+    CHECK(png_size(png) == std::pair<int, int>{gale::kRankPlotWidth, gale::kRankPlotHeight});
+  }
+  CHECK_FALSE(fs::exists(dir / "out" / "rank_histogram_z500_48h.png"));
+  // Scorecard: z500 x (rmse, acc, crps, spread_skill) by three leads.
+  const auto card = gale::scorecard_geometry(4, 3);
+  REQUIRE(fs::exists(dir / "out" / "scorecard.png"));
+  CHECK(png_size(dir / "out" / "scorecard.png") == std::pair<int, int>{card.width, card.height});
+
+  // A reference run's scores colour the scorecard; a malformed one is an input error
+  // naming the file and line.
+  fs::copy_file(dir / "out" / "scores.csv", dir / "reference.csv");
+  std::ofstream(cfg, std::ios::app) << "  reference: reference.csv\n";
+  out.clear();
+  CHECK(run("verify -q -c " + cfg, out) == 0);
+  CHECK(png_size(dir / "out" / "scorecard.png") == std::pair<int, int>{card.width, card.height});
+  std::ofstream(dir / "reference.csv", std::ios::app) << "z500,12,global,rmse\n";
+  out.clear();
+  CHECK(run("verify -q -c " + cfg, out) == 3);
+  CHECK_THAT(out, Catch::Contains("reference.csv:") && Catch::Contains("expected 5 comma-separated fields"));
 
   out.clear();
   std::ofstream(cfg) << "verify:\n  forecasts: [{sources: [{path: forecast.nc}]}]\n"
