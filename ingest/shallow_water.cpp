@@ -135,6 +135,34 @@ void ShallowWaterModel::initialise_jet(double perturbation) {
   if (perturbation > 0) perturb_vorticity(perturbation, config_.seed + 1);
 }
 
+void ShallowWaterModel::set_fields(const ShallowWaterFields& f, double time_seconds) {
+  const std::size_t ng = sht_.grid_size(), nc = sht_.coefficients();
+  if (f.u.size() != ng || f.v.size() != ng || f.geopotential.size() != ng || f.tracer.size() != ng)
+    throw InternalError("shallow water: set_fields with fields of the wrong size");
+  std::vector<double> U(ng), V(ng), minus_U(ng), phi(ng);
+  for (std::size_t p = 0; p < ng; ++p) {
+    const double mu = sht_.mu()[p / sht_.nlon()], c = std::sqrt(1 - mu * mu);
+    U[p] = f.u[p] * c;
+    V[p] = f.v[p] * c;
+    minus_U[p] = -U[p];
+    phi[p] = f.geopotential[p] - config_.mean_geopotential;
+  }
+  Spectral s;
+  for (auto* v : {&s.vorticity, &s.divergence, &s.geopotential, &s.tracer}) v->assign(nc, 0.0);
+  sht_.analyse_divergence(V.data(), minus_U.data(), config_.radius, s.vorticity.data());
+  sht_.analyse_divergence(U.data(), V.data(), config_.radius, s.divergence.data());
+  sht_.analyse(phi.data(), s.geopotential.data());
+  sht_.analyse(f.tracer.data(), s.tracer.data());
+  previous_ = current_ = std::move(s);
+  time_ = time_seconds;
+  steps_ = 0;
+}
+
+void ShallowWaterModel::reseed(std::uint64_t seed) {
+  rng_.seed(seed);
+  if (config_.forcing) forcing_ = random_field(config_.forcing_n_min, config_.forcing_n_max, config_.forcing_rms);
+}
+
 void ShallowWaterModel::perturb_vorticity(double rms, std::uint64_t seed) {
   const auto saved = rng_;
   rng_.seed(seed);

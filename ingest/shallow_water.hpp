@@ -61,6 +61,12 @@ class ShallowWaterModel {
   // alpha (radians) from the Earth's, so that it crosses the poles for alpha near pi/2.
   // As in the test case's definition, the Coriolis parameter is tilted with it.
   void initialise_williamson2(double u0, double gh0, double alpha = 0);
+  // Restarts from grid fields (u, v in m/s, geopotential, tracer) at the given model time
+  // (seconds; its phase in the day drives the diurnal cycle). The leapfrog starts afresh
+  // with a forward step, so a restart depends only on the fields.
+  void set_fields(const ShallowWaterFields& fields, double time_seconds);
+  // Re-seeds the stochastic forcing (a fresh random stream and forcing field).
+  void reseed(std::uint64_t seed);
   // Adds a random vorticity perturbation with the given grid RMS (s^-1) on n in [1, T].
   void perturb_vorticity(double rms, std::uint64_t seed);
 

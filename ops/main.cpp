@@ -13,6 +13,9 @@
 #include "ops/ingest_config.hpp"
 #include "ops/naturerun_command.hpp"
 #include "ops/verify_command.hpp"
+#include "ops/forecast_command.hpp"
+
+#include <mpi.h>
 #include "ops/state_summary.hpp"
 #include "ops/version.hpp"
 
@@ -68,6 +71,26 @@ int run_verify(const std::string& config_file, const std::vector<std::string>& o
   return 0;
 }
 
+// MPI is initialised only for the commands that use it (a plain `gale inspect` should not
+// pay for it); errors on any rank end the whole job with that rank's exit code.
+int run_forecast(const std::string& config_file, const std::vector<std::string>& overrides, bool resume) {
+  MPI_Init(nullptr, nullptr);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  try {
+    const auto out = run_forecast_command(load_config(config_file, overrides), resume);
+    if (rank == 0)
+      std::cout << fmt::format("{}: {} lead(s), {} computed now; statistics in {}/stats\n", out.run_dir, out.leads,
+                               out.computed, out.run_dir);
+  } catch (const gale::Error& e) {
+    if (rank == 0) std::cerr << "gale forecast: " << e.what() << "\n";
+    MPI_Finalize();
+    return e.exit_code();
+  }
+  MPI_Finalize();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -99,6 +122,12 @@ int main(int argc, char** argv) {
   verify_cmd->add_option("-c,--config", config_file, "YAML config")->required()->check(CLI::ExistingFile);
   verify_cmd->add_option("--set", overrides, "override a config value: key.path=value");
 
+  bool resume = false;
+  auto* forecast_cmd = app.add_subcommand("forecast", "run an ensemble forecast (under mpirun for several ranks)");
+  forecast_cmd->add_option("-c,--config", config_file, "YAML config")->required()->check(CLI::ExistingFile);
+  forecast_cmd->add_option("--set", overrides, "override a config value: key.path=value");
+  forecast_cmd->add_flag("--resume", resume, "continue a run: only leads without statistics are computed");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -112,6 +141,7 @@ int main(int argc, char** argv) {
     if (*ingest_cmd) return run_ingest(config_file, overrides);
     if (*naturerun_cmd) return run_naturerun(config_file, overrides, out_dir, quiet);
     if (*verify_cmd) return run_verify(config_file, overrides);
+    if (*forecast_cmd) return run_forecast(config_file, overrides, resume);
   } catch (const gale::InternalError& e) {
     std::cerr << "gale " << command << ": internal error (please report): " << e.what() << "\n";
     return e.exit_code();

@@ -1,0 +1,31 @@
+#pragma once
+// `gale forecast` (and `mpirun -np R gale forecast`): an ensemble run of a Stepper from
+// GRIB/NetCDF initial conditions, with statistics per lead time in the run directory.
+//
+// forecast:
+//   input:                            # initial conditions (members taken when the input has them)
+//     sources: [{path: naturerun/naturerun-2000-01.nc}]
+//     time: 2000-01-15T00             # the analysis time (last input time)
+//   model: {type: shallow-water, truncation: 42, dt_minutes: 15, step_hours: 6}
+//   members: 10
+//   steps: 20
+//   seed: 1
+//   perturbation: {type: gaussian, correlation_km: 500, amplitude: {z500: 100, u500: 1, v500: 1, t500: 0.5}}
+//   statistics: {percentiles: [10, 50, 90], thresholds: {ws500: [20, 30]}}
+//   check_ranges: true
+//   output: runs/2000011500          # run directory (relative to the config)
+#include <string>
+
+#include "core/config.hpp"
+
+namespace gale {
+
+struct ForecastOutputs {
+  std::string run_dir;
+  int leads = 0, computed = 0;
+};
+
+// Collective: every rank calls it (MPI already initialised).
+ForecastOutputs run_forecast_command(const Config& config, bool resume);
+
+}  // namespace gale
