@@ -12,10 +12,7 @@ namespace gale {
 namespace {
 constexpr double kDay = 86400;
 
-std::shared_ptr<const Grid> model_grid(const ShallowWaterModel& model) {
-  return Grid::regular(GridKind::regular_gaussian, model.transform().latitudes_deg(),
-                       model.transform().longitudes_deg());
-}
+std::shared_ptr<const Grid> model_grid(const ShallowWaterModel& model) { return model.grid(); }
 
 // Copies the model's fields into (member, time) of a State holding nature_run_variables().
 void store(const ShallowWaterModel& model, State& state, std::size_t member, std::size_t time) {

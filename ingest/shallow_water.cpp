@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/errors.hpp"
+#include "ingest/field.hpp"
 
 namespace gale {
 
@@ -294,6 +295,13 @@ void ShallowWaterModel::step() {
   time_ += dt;
   ++steps_;
   update_forcing();
+}
+
+std::shared_ptr<const Grid> ShallowWaterModel::grid() const {
+  auto lats = sht_.latitudes_deg(), lons = sht_.longitudes_deg();
+  for (auto& x : lats) x = round_degrees(x);
+  for (auto& x : lons) x = canonical_longitude(x);
+  return Grid::regular(GridKind::regular_gaussian, std::move(lats), std::move(lons));
 }
 
 ShallowWaterModel::Snapshot ShallowWaterModel::snapshot() const {

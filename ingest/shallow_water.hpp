@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "core/grid.hpp"
 #include "grids/spectral_transform.hpp"
 
 namespace gale {
@@ -51,6 +52,9 @@ class ShallowWaterModel {
 
   const ShallowWaterConfig& config() const { return config_; }
   const SphericalHarmonicTransform& transform() const { return sht_; }
+  // The model's Gaussian grid with coordinates rounded as ingest rounds them, so that a
+  // State read back from the model's own files is on the identical Grid.
+  std::shared_ptr<const Grid> grid() const;
   double time_seconds() const { return time_; }
   long steps_taken() const { return steps_; }
 

@@ -11,8 +11,7 @@ namespace gale {
 
 ShallowWaterStepper::ShallowWaterStepper(ShallowWaterConfig config, double step_hours)
     : model_(config),
-      grid_(Grid::regular(GridKind::regular_gaussian, model_.transform().latitudes_deg(),
-                          model_.transform().longitudes_deg())),
+      grid_(model_.grid()),
       step_(std::lround(step_hours * 3600)) {
   const double steps = step_hours * 3600 / config.dt_seconds;
   if (std::abs(steps - std::round(steps)) > 1e-9 || steps < 1)
