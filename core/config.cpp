@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -82,7 +84,8 @@ long ConfigNode::as_long() const {
 
 bool ConfigNode::as_bool() const {
   if (node_.IsScalar()) {
-    const auto& s = node_.Scalar();
+    std::string s = node_.Scalar();
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
     if (s == "true" || s == "yes" || s == "on") return true;
     if (s == "false" || s == "no" || s == "off") return false;
   }

@@ -168,7 +168,7 @@ std::pair<double, double> Lexicon::valid_range(const Variable& v) const {
   if (v.name == "z" && v.level_kind == LevelKind::isobaric) {
     // Standard-atmosphere heights of pressure levels, +-25 % (and the z500 bounds).
     static const std::map<double, std::pair<double, double>> by_level = {
-        {1000, {-7e3, 4e3}},  {925, {-1e3, 1.2e4}},  {850, {8e3, 1.8e4}},
+        {1000, {-1.5e4, 8e3}}, {925, {-5e3, 1.4e4}}, {850, {5e3, 2e4}},
         {700, {2.2e4, 3.4e4}}, {600, {3.4e4, 4.7e4}}, {500, {4.5e4, 6.2e4}},
         {400, {6.0e4, 7.8e4}}, {300, {7.5e4, 1.0e5}}, {250, {8.5e4, 1.15e5}},
         {200, {1.0e5, 1.3e5}}, {150, {1.2e5, 1.5e5}}, {100, {1.4e5, 1.7e5}},

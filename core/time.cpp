@@ -27,7 +27,9 @@ static TimePoint make_time(int y, int mo, int d, int h, int mi, int s, const std
   return sys_days{ymd} + hours{h} + minutes{mi} + seconds{s};
 }
 
-TimePoint parse_iso8601(const std::string& text, const std::string& what) {
+TimePoint parse_iso8601(const std::string& text, const std::string& what_) {
+  // With an empty `what` the caller adds its own context (a config path).
+  const std::string what = what_.empty() ? "time" : what_;
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, used = 0;
   const char* c = text.c_str();
   if (std::sscanf(c, "%4d-%2d-%2d%n", &y, &mo, &d, &used) != 3)

@@ -20,7 +20,8 @@ namespace gale {
 void SparseMatrix::apply(const float* in, float* out) const {
 #pragma omp parallel for schedule(static)
   for (std::size_t r = 0; r < rows; ++r) {
-    double s = 0;
+    // A row without weights is a target the source does not cover: missing, not zero.
+    double s = row_start[r] == row_start[r + 1] ? std::nan("") : 0.0;
     for (std::uint64_t k = row_start[r]; k < row_start[r + 1]; ++k) s += weight[k] * double(in[col[k]]);
     out[r] = float(s);  // NaN propagates through the sum
   }
@@ -64,9 +65,17 @@ void SparseMatrix::save(const std::string& path, const std::string& key) const {
     write_vector(out, row_start);
     write_vector(out, col);
     write_vector(out, weight);
-    if (!out) throw InputError(fmt::format("{}: write failed (disk full?)", tmp));
+    if (!out) {
+      std::filesystem::remove(tmp);
+      throw InputError(fmt::format("{}: write failed (disk full?)", tmp));
+    }
   }
-  std::filesystem::rename(tmp, path);
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw InputError(fmt::format("{}: cannot move the weights into place", path));
+  }
 }
 
 std::optional<SparseMatrix> SparseMatrix::load(const std::string& path, const std::string& key) {
@@ -87,6 +96,8 @@ std::optional<SparseMatrix> SparseMatrix::load(const std::string& path, const st
     return std::nullopt;
   if (m.row_start.size() != m.rows + 1 || m.row_start.back() != m.col.size() || m.col.size() != m.weight.size())
     return std::nullopt;
+  for (std::size_t r = 0; r < m.rows; ++r)
+    if (m.row_start[r] > m.row_start[r + 1]) return std::nullopt;
   for (const auto c : m.col)
     if (c >= m.cols) return std::nullopt;
   return m;

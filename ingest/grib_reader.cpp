@@ -290,14 +290,21 @@ class GribReader final : public Reader {
       raw.resize(n);
       if (int err = codes_get_double_array(handles_[index].get(), "values", raw.data(), &n))
         throw InputError(fmt::format("{}: cannot decode values: {}", m.where(), codes_get_error_message(err)));
+      // Missing points come from the bitmap itself: comparing values with missingValue
+      // (9999 by default) would also hide real values of 9999.
       const bool bitmap = m.get_long("bitmapPresent", 0) != 0;
-      const double missing = bitmap ? m.get_double("missingValue") : 0;
+      std::vector<long> present;
+      if (bitmap) {
+        present = m.get_longs("bitmap");
+        if (present.size() != n)
+          throw InputError(fmt::format("{}: bitmap of {} points for {} values", m.where(), present.size(), n));
+      }
       const double scale = h.conversion.scale, offset = h.conversion.offset;
       out.resize(n);
       for (size_t p = 0; p < n; ++p) {
         const double v = raw[p];
         out[layout.canonical_index[p]] =
-            bitmap && v == missing ? std::nanf("") : float(v * scale + offset);
+            bitmap && present[p] == 0 ? std::nanf("") : float(v * scale + offset);
       }
       sink(h, out.data());
     }
@@ -481,9 +488,15 @@ class GribReader final : public Reader {
       return h;
     }
     h.variable = level_of(*entry, type_of_level, m.get_long("level", 0), h.problem);
-    if (h.variable)
-      h.conversion = Lexicon::instance().conversion(
-          *entry, h.source_units, fmt::format("{} ({})", m.where(), h.source_name));
+    if (h.variable) {
+      try {  // unknown units make this field unusable, not the whole file unreadable
+        h.conversion = Lexicon::instance().conversion(*entry, h.source_units,
+                                                      fmt::format("{} ({})", m.where(), h.source_name));
+      } catch (const DataError& e) {
+        h.variable.reset();
+        h.problem = e.what();
+      }
+    }
     return h;
   }
 

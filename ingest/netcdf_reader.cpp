@@ -899,7 +899,14 @@ class NetcdfReader final : public Reader {
     const auto what = fmt::format("{}: variable '{}'", path_, v.name);
     const auto* entry = Lexicon::instance().from_netcdf(v.name, v.standard_name);
     UnitConversion conversion;
-    if (entry) conversion = Lexicon::instance().conversion(*entry, v.units, what);
+    // Units that cannot be converted make this variable's fields unusable (reported per
+    // field), not the whole file unreadable.
+    std::string unit_problem;
+    try {
+      if (entry) conversion = Lexicon::instance().conversion(*entry, v.units, what);
+    } catch (const DataError& e) {
+      unit_problem = e.what();
+    }
 
     // Leading axes: the variable's dimensions before (latitude, longitude) ...
     std::vector<const Axis*> leading;
@@ -921,6 +928,10 @@ class NetcdfReader final : public Reader {
         index[k] = rest % leading[k]->size;
       headers_.push_back(make_header(v, entry, conversion, leading, index, scalar_axes,
                                      file_reference, layouts_[layout].grid));
+      if (!unit_problem.empty()) {
+        headers_.back().variable.reset();
+        headers_.back().problem = unit_problem;
+      }
       slices_.push_back({vars_.size() - 1, index});
     }
   }

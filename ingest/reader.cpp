@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 
 #include "core/errors.hpp"
@@ -27,6 +28,8 @@ const ReaderRegistry& readers() {
 // Format from the first bytes: GRIB messages start with "GRIB" (possibly after a WMO
 // header); NetCDF classic with "CDF\x01/\x02/\x05", NetCDF-4 with the HDF5 signature.
 std::string sniff_format(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw InputError(fmt::format("{}: is a directory, not a file", path));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(fmt::format("{}: cannot open (no such file or no permission)", path));
   std::string head(4096, '\0');

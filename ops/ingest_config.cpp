@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/errors.hpp"
@@ -13,18 +14,22 @@ static std::vector<TimePoint> parse_times(const ConfigNode& node) {
   if (node.is_sequence()) {
     for (const auto& item : node.items()) {
       try {
-        times.push_back(parse_iso8601(item.as_string(), item.path()));
+        times.push_back(parse_iso8601(item.as_string(), "value"));
       } catch (const UserError& e) {
         item.fail(e.what());
       }
     }
+    std::vector<TimePoint> sorted = times;
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+      node.fail(fmt::format("{} is listed twice", iso8601(*std::adjacent_find(sorted.begin(), sorted.end()))));
     return times;
   }
   node.allow_only({"start", "end", "step_hours"});
   auto parse = [&](const std::string& key) {
     const auto child = node.at(key);
     try {
-      return parse_iso8601(child.as_string(), key);
+      return parse_iso8601(child.as_string(), "value");
     } catch (const UserError& e) {
       child.fail(e.what());
     }
@@ -89,6 +94,7 @@ IngestPlan parse_ingest_config(const Config& config) {
     for (const auto& item : ingest.at("members").items()) {
       const long m = item.as_long();
       if (m < 0 || m > 100000) item.fail("member numbers are 0..100000");
+      if (std::count(plan.request.members.begin(), plan.request.members.end(), int(m))) item.fail("listed twice");
       plan.request.members.push_back(int(m));
     }
   plan.request.check_ranges = ingest.get_bool("check_ranges", true);

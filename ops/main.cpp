@@ -131,7 +131,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int rc = app.exit(e);  // prints help or the usage error
+    return rc == 0 ? 0 : 2;      // usage errors are configuration errors (exit 2)
   }
   gale::setup_logging(quiet ? gale::Verbosity::quiet
                             : verbose ? gale::Verbosity::verbose : gale::Verbosity::normal);

@@ -104,10 +104,15 @@ void Verification::add_case(const State& forecast, const State& truth, const Sta
         sum.mse += d.mse * d.weight;
         sum.mae += d.mae * d.weight;
         if (clim) {
+          double ft = 0, ff = 0, tt = 0;
           for (std::size_t p = 0; p < n; ++p) {
             const double f = mean[p] - clim[p], o = y[p] - clim[p];
             if (!std::isfinite(f) || !std::isfinite(o)) continue;
-            sum.ft += w[p] * f * o, sum.ff += w[p] * f * f, sum.tt += w[p] * o * o;
+            ft += w[p] * f * o, ff += w[p] * f * f, tt += w[p] * o * o;
+          }
+          if (ff > 0 && tt > 0) {
+            sum.acc_sum += ft / std::sqrt(ff * tt);
+            ++sum.acc_cases;
           }
           const auto c = deterministic_scores(clim, y, w);
           sum.climatology_w += c.weight;
@@ -124,6 +129,10 @@ void Verification::add_case(const State& forecast, const State& truth, const Sta
           sum.crps += e.crps * e.weight;
           sum.variance += e.variance * e.weight;
           if (sum.ranks.empty()) sum.ranks.assign(e.rank_histogram.size(), 0.0);
+          if (sum.ranks.size() != e.rank_histogram.size())
+            throw DataError(fmt::format("verify: case {} has {} members, earlier cases {}: ensembles of one "
+                                        "verification must have the same size", cases_ + 1, members,
+                                        sum.ranks.size() - 1));
           for (std::size_t b = 0; b < e.rank_histogram.size(); ++b) sum.ranks[b] += e.rank_histogram[b];
           if (const auto it = options_.thresholds.find(key); it != options_.thresholds.end())
             for (double threshold : it->second) {
@@ -148,7 +157,7 @@ std::vector<ScoreRow> Verification::rows() const {
     add("bias", s.bias / s.w);
     add("rmse", rmse);
     add("mae", s.mae / s.w);
-    if (s.ff > 0 && s.tt > 0) add("acc", s.ft / std::sqrt(s.ff * s.tt));
+    if (s.acc_cases > 0) add("acc", s.acc_sum / s.acc_cases);
     if (s.ens_w > 0) {
       const double spread = std::sqrt(s.variance / s.ens_w);
       const double m = double(s.members);

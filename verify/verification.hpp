@@ -53,7 +53,8 @@ class Verification {
  private:
   struct Sums {
     double w = 0, bias = 0, mse = 0, mae = 0;          // ensemble-mean (or single) forecast
-    double ft = 0, ff = 0, tt = 0;                       // anomaly products for ACC
+    double acc_sum = 0;                                  // ACC per case (WeatherBench 2 averages
+    int acc_cases = 0;                                   // per initialisation), summed
     double ens_w = 0, crps = 0, variance = 0;            // ensemble
     double persistence_w = 0, persistence_mse = 0;
     double climatology_w = 0, climatology_mse = 0;

@@ -217,3 +217,36 @@ TEST_CASE("parameters outside the lexicon are reported, not guessed") {
   CHECK_THAT(h.problem, Catch::Contains("not in the lexicon"));
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("missing points come from the bitmap: a real value of 9999 stays a value") {
+  const auto dir = temp_dir("bitmap");
+  codes_handle* h = codes_grib_handle_new_from_samples(nullptr, "regular_ll_pl_grib2");
+  codes_set_long(h, "paramId", 129);  // z at 850 hPa, where 9999 m2 s-2 is a real value
+  codes_set_long(h, "level", 850);
+  codes_set_long(h, "Ni", 2);
+  codes_set_long(h, "Nj", 2);
+  codes_set_double(h, "latitudeOfFirstGridPointInDegrees", 10);
+  codes_set_double(h, "latitudeOfLastGridPointInDegrees", 0);
+  codes_set_double(h, "longitudeOfFirstGridPointInDegrees", 0);
+  codes_set_double(h, "longitudeOfLastGridPointInDegrees", 10);
+  codes_set_double(h, "iDirectionIncrementInDegrees", 10);
+  codes_set_double(h, "jDirectionIncrementInDegrees", 10);
+  codes_set_string(h, "packingType", "grid_ieee", nullptr);
+  codes_set_double(h, "missingValue", 1e30);  // encode with a sentinel far from the data
+  codes_set_long(h, "bitmapPresent", 1);
+  const double values[] = {9999, 1e30, 5000, 6000};
+  codes_set_double_array(h, "values", values, 4);
+  const void* msg = nullptr;
+  size_t size = 0;
+  codes_get_message(h, &msg, &size);
+  const auto file = write_file(dir / "bitmap.grib2", std::string(static_cast<const char*>(msg), size));
+  codes_handle_delete(h);
+  auto r = make_grib_reader(file);
+  REQUIRE(r->headers()[0].variable);
+  std::vector<float> v;
+  r->read({0}, [&](const FieldHeader& hd, const float* x) { v.assign(x, x + hd.grid->size()); });
+  CHECK(v[0] == 9999.0f);
+  CHECK(std::isnan(v[1]));
+  CHECK(v[2] == 5000.0f);
+  std::filesystem::remove_all(dir);
+}

@@ -386,10 +386,16 @@ TEST_CASE("NetCDF: units conversion, packing and the lexicon", "[ingest][netcdf]
   CHECK_FALSE(h[3].variable);
   CHECK(h[3].problem == "upper-air variable without a level axis");
 
-  SECTION("units that cannot be converted are a DataError") {
-    f.vars = {float_var("t2m", "furlongs", {1, 2, 3, 4})};
+  SECTION("units that cannot be converted make that variable unusable, not the file") {
+    f.vars = {float_var("t2m", "furlongs", {1, 2, 3, 4}), float_var("msl", "hPa", {1000, 1001, 1002, 1003})};
     write_netcdf(tmp / "bad_units.nc", f);
-    REQUIRE_THROWS_AS(gale::make_netcdf_reader(tmp / "bad_units.nc"), gale::DataError);
+    const auto r = gale::make_netcdf_reader(tmp / "bad_units.nc");
+    const auto& headers = r->headers();
+    REQUIRE(headers.size() == 2);
+    CHECK_FALSE(headers[0].variable);
+    CHECK_THAT(headers[0].problem, Catch::Contains("furlongs") && Catch::Contains("t2m"));
+    REQUIRE(headers[1].variable);
+    CHECK(headers[1].variable->key() == "msl");
   }
 }
 

@@ -68,7 +68,18 @@ TEST_CASE("config mistakes are caught before any work, naming the key") {
   r = run_gale("ingest -c " + config("missing", "ingest:\n  sources: [{path: /nope.grib}]\n  variables: [z500]\n"));
   CHECK(r.code == 2);
   CHECK_THAT(r.out, Catch::Contains("ingest.sources[0].path: file '/nope.grib' does not exist"));
+  r = run_gale("ingest -c " + config("dup", "ingest:\n  sources: [{path: " + src + "}]\n  variables: [z500]\n") +
+               " --set ingest.members=[0,0]");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.out, Catch::Contains("ingest.members[1]: listed twice"));
   r = run_gale("ingest -c " + config("absent", "ingest:\n  sources: [{path: " + src + "}]\n  variables: [msl]\n"));
   CHECK(r.code == 4);
   CHECK_THAT(r.out, Catch::Contains("missing: msl 2017-01-01T00:00:00Z member 0"));
+}
+
+TEST_CASE("usage errors exit with 2") {
+  CHECK(run_gale("").code == 2);
+  CHECK(run_gale("bogus-command").code == 2);
+  CHECK(run_gale("ingest").code == 2);
+  CHECK(run_gale("--help").code == 0);
 }

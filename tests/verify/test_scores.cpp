@@ -48,11 +48,12 @@ TEST_CASE("fair CRPS of a large Gaussian ensemble matches the closed form") {
 
 TEST_CASE("RMSE, bias and ACC of synthetic fields with known answers") {
   const std::vector<double> w{1, 1, 2, 4};
-  const float truth[] = {0, 1, 2, 3}, forecast[] = {1, 2, 3, 4}, clim[] = {0, 0, 0, 0};
+  const float truth[] = {0, 1, 2, 3}, clim[] = {0, 0, 0, 0};
+  const float forecast[] = {1, 3, 5, 7};  // errors 1, 2, 3, 4 weighted 1, 1, 2, 4
   const auto s = deterministic_scores(forecast, truth, w);
-  CHECK(s.bias == Approx(1));
-  CHECK(s.mse == Approx(1));
-  CHECK(s.mae == Approx(1));
+  CHECK(s.bias == Approx((1 + 2 + 6 + 16) / 8.0));
+  CHECK(s.mse == Approx((1 + 4 + 18 + 64) / 8.0));
+  CHECK(s.mae == Approx((1 + 2 + 6 + 16) / 8.0));
   CHECK(anomaly_correlation(truth, truth, clim, w) == Approx(1));
   const float opposite[] = {0, -1, -2, -3};
   CHECK(anomaly_correlation(opposite, truth, clim, w) == Approx(-1));
