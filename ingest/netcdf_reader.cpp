@@ -1,5 +1,7 @@
 #include "ingest/netcdf_reader.hpp"
 
+#include "grids/gaussian.hpp"
+
 #include <fmt/format.h>
 #include <netcdf.h>
 
@@ -554,30 +556,6 @@ void decode_axis(Axis& axis, const NcFile& f, const VarInfo& v) {
 // ---------------------------------------------------------------------------------------
 // Grid
 
-// Latitudes (degrees, north -> south) of a regular Gaussian grid with `n` rows: the roots
-// of the Legendre polynomial P_n(sin lat), by Newton iteration.
-std::vector<double> gaussian_latitudes(std::size_t n) {
-  std::vector<double> lat(n);
-  for (std::size_t i = 0; i < n / 2; ++i) {
-    double x = std::cos(std::numbers::pi * (double(i) + 0.75) / (double(n) + 0.5));
-    for (int iter = 0; iter < 100; ++iter) {
-      double p0 = 1, p1 = x;
-      for (std::size_t k = 2; k <= n; ++k) {
-        const double p2 = (double(2 * k - 1) * x * p1 - double(k - 1) * p0) / double(k);
-        p0 = p1;
-        p1 = p2;
-      }
-      const double dp = double(n) * (x * p1 - p0) / (x * x - 1);
-      const double dx = p1 / dp;
-      x -= dx;
-      if (std::abs(dx) < 1e-15) break;
-    }
-    lat[i] = std::asin(x) * 180 / std::numbers::pi;
-    lat[n - 1 - i] = -lat[i];
-  }
-  return lat;
-}
-
 // Equal steps (within `tol` degrees) between consecutive values; longitudes compare
 // steps modulo 360 so that a file running 180..359, 0..179 still counts as regular.
 bool evenly_spaced(const std::vector<double>& v, double tol, bool circular) {
@@ -649,7 +627,7 @@ GridLayout make_layout(const std::string& path, const Axis& lat_axis, const Axis
   if (!evenly_spaced(lats, 1e-5, false)) {
     // Uneven latitudes are acceptable only as a Gaussian grid; use the exact Gaussian
     // latitudes so the grid matches the same grid read from GRIB.
-    auto gauss = lats.size() % 2 == 0 ? gaussian_latitudes(lats.size()) : std::vector<double>{};
+    auto gauss = lats.size() % 2 == 0 ? gaussian_latitudes(int(lats.size() / 2)).latitudes_deg : std::vector<double>{};
     bool gaussian = !gauss.empty();
     for (std::size_t j = 0; gaussian && j < lats.size(); ++j)
       gaussian = std::abs(gauss[j] - lats[j]) < 1e-3;
