@@ -9,6 +9,7 @@
 #include "ensemble/perturbation.hpp"
 #include "ensemble/runner.hpp"
 #include "ensemble/statistics.hpp"
+#include "ensemble/statistics_gpu.hpp"
 
 using namespace gale;
 
@@ -94,4 +95,30 @@ TEST_CASE("members are balanced over ranks") {
   CHECK(member_block(10, 1, 3) == std::pair{3, 6});
   CHECK(member_block(10, 2, 3) == std::pair{6, 10});
   CHECK(member_block(2, 2, 3) == std::pair{1, 2});
+}
+
+TEST_CASE("the GPU statistics path agrees with the CPU, or declines cleanly without a device") {
+  std::mt19937 rng(2);
+  std::normal_distribution<float> g(0, 3);
+  const std::size_t members = 20, points = 4096;
+  std::vector<float> values(members * points);
+  for (auto& v : values) v = g(rng);
+  StatisticsSpec spec;
+  spec.thresholds = {1.0};
+  std::vector<float> cpu(spec.names().size() * points), gpu(cpu.size(), -1.0f);
+  point_statistics(values.data(), members, points, spec, cpu.data());
+  const bool used = point_statistics_cuda(values.data(), members, points, spec, gpu.data());
+  CHECK(used == cuda_statistics_available());
+  if (!used) {
+    WARN("no CUDA device: the CPU path serves (the kernel was compiled " <<
+#ifdef GALE_HAVE_CUDA
+         "with nvcc"
+#else
+         "out: no nvcc"
+#endif
+         << ")");
+    CHECK(gpu[0] == -1.0f);  // untouched
+    return;
+  }
+  for (std::size_t i = 0; i < cpu.size(); ++i) REQUIRE(gpu[i] == Approx(cpu[i]).epsilon(1e-6).margin(1e-6));
 }
