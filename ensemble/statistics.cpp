@@ -17,7 +17,10 @@ std::vector<std::string> StatisticsSpec::names() const {
 void point_statistics(const float* values, std::size_t members, std::size_t points, const StatisticsSpec& spec,
                       float* out) {
   const std::size_t nstat = 4 + spec.percentiles.size() + spec.thresholds.size();
+#pragma omp parallel
+  {
   std::vector<double> x(members);
+#pragma omp for schedule(static)
   for (std::size_t p = 0; p < points; ++p) {
     bool finite = true;
     double mean = 0, m2 = 0;
@@ -49,6 +52,7 @@ void point_statistics(const float* values, std::size_t members, std::size_t poin
     for (double t : spec.thresholds)
       o[s++ * points] = float(x.end() - std::upper_bound(x.begin(), x.end(), t));
   }
+  }  // omp parallel
 }
 
 }  // namespace gale
