@@ -96,6 +96,14 @@ EnsembleResult run_ensemble(MPI_Comm comm, Stepper& stepper, const State& initia
                                   initial.members(), spec.members));
   const std::size_t P = grid->size(), V = variables.size();
   const auto [first, last] = member_block(spec.members, rank, ranks);
+  {  // one GPU per rank where a node has GPUs
+    MPI_Comm node;
+    MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
+    int node_rank = 0;
+    MPI_Comm_rank(node, &node_rank);
+    MPI_Comm_free(&node);
+    select_cuda_device(node_rank);
+  }
   const int local = last - first;
 
   // Statistics layout: per variable, mean/std/min/max/percentiles/threshold counts.

@@ -61,6 +61,11 @@ bool cuda_statistics_available() {
   return cudaGetDeviceCount(&devices) == cudaSuccess && devices > 0;
 }
 
+void select_cuda_device(int node_local_rank) {
+  int devices = 0;
+  if (cudaGetDeviceCount(&devices) == cudaSuccess && devices > 0) cudaSetDevice(node_local_rank % devices);
+}
+
 bool point_statistics_cuda(const float* values, std::size_t members, std::size_t points, const StatisticsSpec& spec,
                            float* out) {
   if (members > std::size_t(kMaxMembers) || !cuda_statistics_available()) return false;

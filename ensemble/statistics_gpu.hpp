@@ -10,6 +10,9 @@
 namespace gale {
 
 bool cuda_statistics_available();
+// One GPU per rank: rank r on a node uses device r mod (devices on the node). No-op
+// without CUDA or devices.
+void select_cuda_device(int node_local_rank);
 // Same contract as point_statistics; returns false (and leaves `out` alone) when no CUDA
 // device is usable, so callers fall back to the CPU.
 bool point_statistics_cuda(const float* values, std::size_t members, std::size_t points, const StatisticsSpec& spec,
