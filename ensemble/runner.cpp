@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <thread>
+
+#include <omp.h>
 
 #include "core/errors.hpp"
 #include "core/lexicon.hpp"
@@ -99,10 +102,13 @@ EnsembleResult run_ensemble(MPI_Comm comm, Stepper& stepper, const State& initia
   {  // one GPU per rank where a node has GPUs
     MPI_Comm node;
     MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
-    int node_rank = 0;
+    int node_rank = 0, node_size = 1;
     MPI_Comm_rank(node, &node_rank);
+    MPI_Comm_size(node, &node_size);
     MPI_Comm_free(&node);
     select_cuda_device(node_rank);
+    // Share the node's cores between its ranks instead of every rank starting a thread per core.
+    omp_set_num_threads(std::max(1, int(std::thread::hardware_concurrency()) / node_size));
   }
   const int local = last - first;
 
