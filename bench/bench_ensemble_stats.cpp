@@ -59,10 +59,12 @@ int main(int argc, char** argv) {
   auto start = Clock::now();
   const std::size_t P = grid->size();
   std::vector<float> values(std::size_t(members) * P);
-  for (int m = 0; m < members; ++m) {
-    auto r = open_reader(files[std::size_t(m)]);
-    r->read({0}, [&](const FieldHeader&, const float* x) { std::copy_n(x, P, values.data() + std::size_t(m) * P); });
-  }
+  // As a Selection does: all readers open together, so the members share one Grid.
+  std::vector<std::unique_ptr<Reader>> readers;
+  for (const auto& f : files) readers.push_back(open_reader(f));
+  for (int m = 0; m < members; ++m)
+    readers[std::size_t(m)]->read(
+        {0}, [&](const FieldHeader&, const float* x) { std::copy_n(x, P, values.data() + std::size_t(m) * P); });
   const double read_s = seconds(start);
   auto phase = Clock::now();
   StatisticsSpec spec;

@@ -48,6 +48,9 @@ class Grid {
 
  private:
   Grid() = default;
+  static std::shared_ptr<const Grid> build_regular(GridKind kind, std::vector<double> lats,
+                                                   std::vector<double> lons);
+  static std::shared_ptr<const Grid> build_reduced(std::vector<double> row_lats, std::vector<long> pl);
   void finish();
   GridKind kind_ = GridKind::regular_ll;
   std::vector<double> lat_, lon_, row_lat_, distinct_lon_;
