@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <omp.h>
@@ -27,6 +28,9 @@ namespace {
 
 std::string stats_path(const EnsembleSpec& spec, int lead) {
   return fmt::format("{}/stats/lead_{:03d}.nc", spec.run_dir, lead);
+}
+std::string dropped_marker(const EnsembleSpec& spec, int member) {
+  return fmt::format("{}/checkpoints/member_{:03d}/dropped", spec.run_dir, member);
 }
 std::string checkpoint_path(const EnsembleSpec& spec, int member, int lead) {
   return fmt::format("{}/checkpoints/member_{:03d}/lead_{:03d}.bin", spec.run_dir, member, lead);
@@ -133,10 +137,18 @@ EnsembleResult run_ensemble(MPI_Comm comm, Stepper& stepper, const State& initia
   for (int k = 1; k < start; ++k) result.statistics_files.push_back(stats_path(spec, k));
   if (start > spec.steps) return result;
 
+  // Members dropped earlier in this run (resume) stay dropped.
+  std::vector<char> dropped(std::size_t(spec.members), 0);
+  if (start > 1)
+    for (int m = 0; m < spec.members; ++m) dropped[std::size_t(m)] = std::filesystem::exists(dropped_marker(spec, m));
   // Each local member's input window at lead start-1.
-  State analysis(1, {}, variables, grid, initial.reference_time());
   std::vector<State> windows;
   for (int m = first; m < last; ++m) {
+    if (dropped[std::size_t(m)]) {  // never stepped again: a placeholder of missing values
+      std::vector<TimePoint> times(initial.valid_times().end() - std::ptrdiff_t(window), initial.valid_times().end());
+      windows.emplace_back(1, times, variables, grid, initial.reference_time());
+      continue;
+    }
     if (start > 1) {
       windows.push_back(load_member_checkpoint(checkpoint_path(spec, m, start - 1), variables, grid));
       continue;
@@ -182,17 +194,42 @@ EnsembleResult run_ensemble(MPI_Comm comm, Stepper& stepper, const State& initia
   for (int lead = start; lead <= spec.steps; ++lead) {
     int failing = -1;
     std::string problem;
+    std::vector<int> newly_dropped;
     for (int i = 0; i < local; ++i) {
       const int m = first + i;
+      if (dropped[std::size_t(m)]) continue;
       const State next = stepper.step(windows[std::size_t(i)], StepKey{spec.seed, m, lead});
-      if (failing < 0) {
-        problem = health_problem(next, m, lead, spec.check_ranges);
-        if (!problem.empty()) failing = m;
+      const std::string bad = health_problem(next, m, lead, spec.check_ranges);
+      if (!bad.empty() && spec.drop_bad_members) {
+        spdlog::warn("ensemble: dropping {}", bad);
+        std::filesystem::create_directories(std::filesystem::path(dropped_marker(spec, m)).parent_path());
+        std::ofstream(dropped_marker(spec, m)) << bad << "\n";
+        newly_dropped.push_back(m);
+        continue;
+      }
+      if (!bad.empty() && failing < 0) {
+        problem = bad;
+        failing = m;
       }
       windows[std::size_t(i)] = advance_window(windows[std::size_t(i)], next, window);
     }
     agree_on_health(comm, failing, problem);
+    // Every rank learns which members were dropped at this lead.
+    int n_new = int(newly_dropped.size());
+    std::vector<int> counts(static_cast<std::size_t>(ranks)), displs(static_cast<std::size_t>(ranks));
+    MPI_Allgather(&n_new, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);
+    int total_new = 0;
+    for (int q = 0; q < ranks; ++q) displs[std::size_t(q)] = total_new, total_new += counts[std::size_t(q)];
+    std::vector<int> all_new(std::size_t(std::max(total_new, 1)));
+    MPI_Allgatherv(newly_dropped.data(), n_new, MPI_INT, all_new.data(), counts.data(), displs.data(), MPI_INT, comm);
+    for (int k = 0; k < total_new; ++k) dropped[std::size_t(all_new[std::size_t(k)])] = 1;
+    const int active = int(std::count(dropped.begin(), dropped.end(), 0));
+    if (active == 0) throw DataError(fmt::format("ensemble: every member was dropped by step {}", lead));
+    if (rank == 0 && total_new > 0)
+      spdlog::warn("ensemble: {} member(s) dropped at step {}; statistics from {} of {} members", total_new, lead,
+                   active, spec.members);
     for (int i = 0; i < local; ++i) {
+      if (dropped[std::size_t(first + i)]) continue;
       std::filesystem::create_directories(std::filesystem::path(checkpoint_path(spec, first + i, lead)).parent_path());
       save_member_checkpoint(windows[std::size_t(i)], checkpoint_path(spec, first + i, lead));
     }
@@ -211,13 +248,15 @@ EnsembleResult run_ensemble(MPI_Comm comm, Stepper& stepper, const State& initia
     // recv is [member][variable][slab point] in member order (rank blocks are contiguous).
     std::size_t s_offset = 0;
     for (std::size_t v = 0; v < V; ++v) {
+      std::size_t row = 0;  // active members only, in member order
       for (int m = 0; m < spec.members; ++m)
-        std::copy_n(recv.data() + (std::size_t(m) * V + v) * std::size_t(my_slab), my_slab,
-                    values.data() + std::size_t(m) * std::size_t(my_slab));
+        if (!dropped[std::size_t(m)])
+          std::copy_n(recv.data() + (std::size_t(m) * V + v) * std::size_t(my_slab), my_slab,
+                      values.data() + row++ * std::size_t(my_slab));
       float* out = slab_stats.data() + s_offset * std::size_t(my_slab);
       // A GPU when the rank has one; the CPU otherwise (same results, tested).
-      if (!point_statistics_cuda(values.data(), std::size_t(spec.members), std::size_t(my_slab), stat_specs[v], out))
-        point_statistics(values.data(), std::size_t(spec.members), std::size_t(my_slab), stat_specs[v], out);
+      if (!point_statistics_cuda(values.data(), row, std::size_t(my_slab), stat_specs[v], out))
+        point_statistics(values.data(), row, std::size_t(my_slab), stat_specs[v], out);
       s_offset += stat_specs[v].names().size();
     }
     MPI_Gatherv(slab_stats.data(), int(slab_stats.size()), MPI_FLOAT, gathered.data(), gather_counts.data(),
@@ -232,8 +271,8 @@ EnsembleResult run_ensemble(MPI_Comm comm, Stepper& stepper, const State& initia
       }
       const TimePoint valid = initial.valid_times().back() + lead * stepper.time_step();
       std::filesystem::create_directories(std::filesystem::path(stats_path(spec, lead)).parent_path());
-      write_statistics_netcdf(stats_path(spec, lead), *grid, initial.valid_times().back(), valid, spec.members,
-                              fields, stats);
+      write_statistics_netcdf(stats_path(spec, lead), *grid, initial.valid_times().back(), valid, active, fields,
+                              stats);
       spdlog::info("ensemble: lead {} of {} ({}) done", lead, spec.steps, iso8601(valid));
     }
     result.statistics_files.push_back(stats_path(spec, lead));

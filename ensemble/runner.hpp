@@ -23,6 +23,9 @@ struct EnsembleSpec {
   std::vector<double> percentiles{10, 50, 90};
   std::map<std::string, std::vector<double>> thresholds;  // variable key -> thresholds
   bool check_ranges = true;
+  // A member with NaN/Inf or out-of-range values: stop the run (false), or drop the member
+  // from the statistics, report it, and go on (true). A dropped member stays dropped on resume.
+  bool drop_bad_members = false;
   std::string run_dir;  // stats/lead_NNN.nc, checkpoints/member_MMM/lead_NNN.bin
 };
 

@@ -33,13 +33,15 @@ ForecastOutputs run_forecast_command(const Config& config, bool resume) {
   const auto root = config.root();
   root.allow_only({"forecast"});
   const auto node = root.at("forecast");
-  node.allow_only({"input", "model", "members", "steps", "seed", "perturbation", "statistics", "check_ranges", "output"});
+  node.allow_only({"input", "model", "members", "steps", "seed", "perturbation", "statistics", "check_ranges",
+                   "on_bad_member", "output"});
   auto stepper = make_stepper(node.has("model") ? node.at("model") : ConfigNode(YAML::Node(YAML::NodeType::Map), "forecast.model", config.origin()));
   EnsembleSpec spec;
   spec.members = int(node.get_long("members", 10, 1, 10000));
   spec.steps = int(node.get_long("steps", 4, 1, 100000));
   spec.seed = std::uint64_t(node.get_long("seed", 1, 0, 1L << 62));
   spec.check_ranges = node.get_bool("check_ranges", true);
+  spec.drop_bad_members = node.get_choice("on_bad_member", "fail", {"fail", "drop"}) == "drop";
   spec.run_dir = config.resolve_path(node.get_string("output", "run"));
   std::vector<std::string> keys;
   for (const auto& v : stepper->variables()) keys.push_back(v.key());

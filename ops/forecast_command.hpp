@@ -13,6 +13,7 @@
 //   perturbation: {type: gaussian, correlation_km: 500, amplitude: {z500: 100, u500: 1, v500: 1, t500: 0.5}}
 //   statistics: {percentiles: [10, 50, 90], thresholds: {ws500: [20, 30]}}
 //   check_ranges: true
+//   on_bad_member: fail               # or drop: leave a NaN/out-of-range member out, report it, go on
 //   output: runs/2000011500          # run directory (relative to the config)
 #include <string>
 

@@ -158,4 +158,14 @@ TEST_CASE("a NaN in one member stops the run naming member, step and variable") 
   CHECK(run(mpirun(2) + " forecast -q -c nan.yaml", &out) == 4);
   CHECK_THAT(out, Catch::Contains("member 2, step 1, variable"));
   CHECK_FALSE(fs::exists(kDir / "nan" / "stats" / "lead_001.nc"));
+
+  // Configured to drop: the run goes on with the two good members and reports the third.
+  std::ofstream(kDir / "drop.yaml") << "forecast:\n  input: {sources: [{path: members.nc}], time: 2001-01-01T06}\n"
+                                       "  model: {type: shallow-water, truncation: 21, dt_minutes: 30}\n"
+                                       "  members: 3\n  steps: 2\n  on_bad_member: drop\n  output: drop\n";
+  out.clear();
+  CHECK(run(mpirun(2) + " forecast -c drop.yaml", &out) == 0);
+  CHECK_THAT(out, Catch::Contains("dropping member 2, step 1") && Catch::Contains("statistics from 2 of 3 members"));
+  CHECK(fs::exists(kDir / "drop" / "stats" / "lead_002.nc"));
+  CHECK(fs::exists(kDir / "drop" / "checkpoints" / "member_002" / "dropped"));
 }
