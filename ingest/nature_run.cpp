@@ -14,8 +14,19 @@ constexpr double kDay = 86400;
 
 std::shared_ptr<const Grid> model_grid(const ShallowWaterModel& model) { return model.grid(); }
 
-// Copies the model's fields into (member, time) of a State holding nature_run_variables().
-void store(const ShallowWaterModel& model, State& state, std::size_t member, std::size_t time) {
+void check_finite(const State& state, TimePoint when) {
+  for (std::size_t v = 0; v < state.variable_count(); ++v) {
+    const float* x = state.field(0, 0, v);
+    for (std::size_t p = 0; p < state.points(); ++p)
+      if (!std::isfinite(x[p]))
+        throw DataError(fmt::format("nature run: {} became non-finite at {} (point {}): the model blew up; "
+                                    "reduce dt_minutes or the forcing amplitude",
+                                    state.variables()[v].key(), iso8601(when), p));
+  }
+}
+}  // namespace
+
+void store_model_fields(const ShallowWaterModel& model, State& state, std::size_t member, std::size_t time) {
   const auto f = model.fields();
   const std::size_t n = state.points();
   float* z = state.field(member, time, 0);
@@ -31,18 +42,6 @@ void store(const ShallowWaterModel& model, State& state, std::size_t member, std
     ws[p] = float(std::hypot(f.u[p], f.v[p]));
   }
 }
-
-void check_finite(const State& state, TimePoint when) {
-  for (std::size_t v = 0; v < state.variable_count(); ++v) {
-    const float* x = state.field(0, 0, v);
-    for (std::size_t p = 0; p < state.points(); ++p)
-      if (!std::isfinite(x[p]))
-        throw DataError(fmt::format("nature run: {} became non-finite at {} (point {}): the model blew up; "
-                                    "reduce dt_minutes or the forcing amplitude",
-                                    state.variables()[v].key(), iso8601(when), p));
-  }
-}
-}  // namespace
 
 std::vector<Variable> nature_run_variables() {
   std::vector<Variable> vars;
@@ -132,7 +131,7 @@ void run_nature(const NatureRunSpec& spec, const std::function<void(State)>& sin
     if (k > 0) advance(output_every);
     const TimePoint when = spec.start + std::chrono::seconds(std::lround(k * spec.output_hours * 3600));
     State state(1, {when}, nature_run_variables(), grid, when);
-    store(model, state, 0, 0);
+    store_model_fields(model, state, 0, 0);
     check_finite(state, when);
     state.metadata()["source"] = fmt::format("gale nature run: spectral shallow water T{} ({}x{} Gaussian), seed {}",
                                              spec.model.truncation, spec.model.nlon, spec.model.nlat, spec.model.seed);
@@ -155,9 +154,9 @@ State perturbed_initial_ensemble(const NatureRunSpec& spec) {
   for (int member = 0; member < spec.ensemble_members; ++member) {
     base.restore(origin);
     if (member > 0) base.perturb_vorticity(spec.ensemble_perturbation, spec.model.seed * 1000003ULL + std::uint64_t(member));
-    store(base, state, std::size_t(member), 0);
+    store_model_fields(base, state, std::size_t(member), 0);
     base.run(lead);
-    store(base, state, std::size_t(member), 1);
+    store_model_fields(base, state, std::size_t(member), 1);
   }
   state.metadata()["source"] = fmt::format("gale nature run ensemble: {} members, vorticity perturbation rms {} s-1",
                                            spec.ensemble_members, spec.ensemble_perturbation);

@@ -29,6 +29,9 @@ NatureRunSpec parse_nature_run_config(const ConfigNode& node);
 
 // The variables every nature-run State holds, in order.
 std::vector<Variable> nature_run_variables();
+// Writes the model's current z, u, v, t and wind speed into (member, time) of a State
+// holding nature_run_variables().
+void store_model_fields(const ShallowWaterModel& model, State& state, std::size_t member, std::size_t time);
 
 // Runs spin-up then the output period, calling `sink` with each output State in time
 // order and `progress` with the fraction done (0..1) after each model day.

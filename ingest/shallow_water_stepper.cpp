@@ -40,19 +40,7 @@ State ShallowWaterStepper::step(const State& inputs, const StepKey& key) {
   model_.run(double(step_.count()));
   const TimePoint next = now + step_;
   State out(1, {next}, variables(), grid_, inputs.reference_time());
-  const auto g = model_.fields();
-  float* z = out.field(0, 0, 0);
-  float* u = out.field(0, 0, 1);
-  float* v = out.field(0, 0, 2);
-  float* t = out.field(0, 0, 3);
-  float* ws = out.field(0, 0, 4);
-  for (std::size_t p = 0; p < n; ++p) {
-    z[p] = float(g.geopotential[p]);
-    u[p] = float(g.u[p]);
-    v[p] = float(g.v[p]);
-    t[p] = float(g.tracer[p]);
-    ws[p] = float(std::hypot(g.u[p], g.v[p]));
-  }
+  store_model_fields(model_, out, 0, 0);
   return out;
 }
 

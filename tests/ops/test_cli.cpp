@@ -8,20 +8,11 @@
 #include <fstream>
 
 #include "../data.hpp"
+#include "../run_command.hpp"
 
 namespace {
-struct Run {
-  int code;
-  std::string out;  // stdout and stderr together
-};
-Run run_gale(const std::string& args) {
-  const std::string cmd = std::string(GALE_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (std::size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+gale::test::CommandResult run_gale(const std::string& args) {
+  return gale::test::run_command(std::string(GALE_BINARY) + " " + args);
 }
 std::string config(const std::string& name, const std::string& text) {
   const auto path = std::filesystem::temp_directory_path() / ("gale-cli-" + name + ".yaml");

@@ -7,16 +7,15 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../run_command.hpp"
 #include "core/errors.hpp"
 #include "ingest/selection.hpp"
 
 namespace {
 int run(const std::string& args, std::string& out) {
-  FILE* p = popen((std::string(GALE_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buf{};
-  while (std::size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  const auto r = gale::test::run_command(std::string(GALE_BINARY) + " " + args);
+  out += r.out;
+  return r.code;
 }
 }  // namespace
 
