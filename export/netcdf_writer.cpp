@@ -1,4 +1,5 @@
 #include "export/netcdf_writer.hpp"
+#include "export/nc_writer.hpp"
 #include "export/writable_variable.hpp"
 
 #include <fmt/format.h>
@@ -84,53 +85,6 @@ struct LevelSet {
   int dimid = -1, varid = -1;
 };
 
-// The file being written; every failed call names the output path and netCDF-C's message.
-class NcWriter {
- public:
-  NcWriter(const std::string& path, const std::string& temp) : path_(path) {
-    if (int err = nc_create(temp.c_str(), NC_NETCDF4 | NC_CLOBBER, &id_); err != NC_NOERR) {
-      id_ = -1;
-      throw InputError(fmt::format("{}: cannot create NetCDF file (temporary {}): {}", path, temp,
-                                   nc_strerror(err)));
-    }
-  }
-  ~NcWriter() {
-    if (id_ >= 0) nc_abort(id_);
-  }
-  NcWriter(const NcWriter&) = delete;
-  NcWriter& operator=(const NcWriter&) = delete;
-
-  int id() const { return id_; }
-  void check(int status, const std::string& what) const {
-    if (status != NC_NOERR)
-      throw InputError(fmt::format("{}: cannot write NetCDF ({}): {}", path_, what, nc_strerror(status)));
-  }
-  void close() {
-    const int id = id_;
-    id_ = -1;
-    check(nc_close(id), "closing the file");
-  }
-
-  int dim(const std::string& name, std::size_t len) {
-    int d = -1;
-    check(nc_def_dim(id_, name.c_str(), len, &d), fmt::format("dimension '{}'", name));
-    return d;
-  }
-  int var(const std::string& name, nc_type type, const std::vector<int>& dims) {
-    int v = -1;
-    check(nc_def_var(id_, name.c_str(), type, int(dims.size()), dims.data(), &v),
-          fmt::format("variable '{}'", name));
-    return v;
-  }
-  void text(int varid, const std::string& name, const std::string& value) {
-    check(nc_put_att_text(id_, varid, name.c_str(), value.size(), value.c_str()),
-          fmt::format("attribute '{}'", name));
-  }
-
- private:
-  std::string path_;
-  int id_ = -1;
-};
 
 std::vector<Group> plan_groups(const State& state, const std::string& path,
                                std::vector<LevelSet>& level_sets) {

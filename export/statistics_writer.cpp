@@ -5,99 +5,83 @@
 
 #include "core/errors.hpp"
 #include "export/atomic_file.hpp"
+#include "export/nc_writer.hpp"
 
 namespace gale {
-
-namespace {
-void check(int status, const std::string& path, const std::string& what) {
-  if (status != NC_NOERR) throw InputError(fmt::format("{}: cannot write {}: {}", path, what, nc_strerror(status)));
-}
-void text_attribute(int nc, int var, const char* name, const std::string& value, const std::string& path) {
-  check(nc_put_att_text(nc, var, name, value.size(), value.c_str()), path, name);
-}
-}  // namespace
 
 void write_statistics_netcdf(const std::string& path, const Grid& grid, TimePoint reference, TimePoint valid,
                              int members, const std::vector<StatisticsField>& fields, const std::vector<float>& data) {
   if (data.size() != fields.size() * grid.size())
     throw InternalError("write_statistics_netcdf: data size does not match fields x points");
   AtomicOutput output(path);
-  int nc = -1;
-  check(nc_create(output.temp_path().c_str(), NC_CLOBBER | NC_NETCDF4, &nc), path, "file");
-  struct Closer {
-    int& id;
-    ~Closer() {
-      if (id >= 0) nc_close(id);
-    }
-  } closer{nc};
+  NcWriter nc(path, output.temp_path());
   const bool regular = grid.kind() == GridKind::regular_ll || grid.kind() == GridKind::regular_gaussian;
   int time_dim, time_var, ref_var, period_var;
-  check(nc_def_dim(nc, "time", 1, &time_dim), path, "time");
+  nc.check(nc_def_dim(nc.id(), "time", 1, &time_dim), "time");
   const std::string units = "hours since " + iso8601(reference).substr(0, 10) + " " + iso8601(reference).substr(11, 8);
-  check(nc_def_var(nc, "time", NC_DOUBLE, 1, &time_dim, &time_var), path, "time");
-  text_attribute(nc, time_var, "standard_name", "time", path);
-  text_attribute(nc, time_var, "units", units, path);
-  text_attribute(nc, time_var, "calendar", "proleptic_gregorian", path);
-  check(nc_def_var(nc, "forecast_reference_time", NC_DOUBLE, 0, nullptr, &ref_var), path, "reference");
-  text_attribute(nc, ref_var, "standard_name", "forecast_reference_time", path);
-  text_attribute(nc, ref_var, "units", units, path);
-  check(nc_def_var(nc, "forecast_period", NC_DOUBLE, 1, &time_dim, &period_var), path, "period");
-  text_attribute(nc, period_var, "standard_name", "forecast_period", path);
-  text_attribute(nc, period_var, "units", "hours", path);
+  nc.check(nc_def_var(nc.id(), "time", NC_DOUBLE, 1, &time_dim, &time_var), "time");
+  nc.text(time_var, "standard_name", "time");
+  nc.text(time_var, "units", units);
+  nc.text(time_var, "calendar", "proleptic_gregorian");
+  nc.check(nc_def_var(nc.id(), "forecast_reference_time", NC_DOUBLE, 0, nullptr, &ref_var), "reference");
+  nc.text(ref_var, "standard_name", "forecast_reference_time");
+  nc.text(ref_var, "units", units);
+  nc.check(nc_def_var(nc.id(), "forecast_period", NC_DOUBLE, 1, &time_dim, &period_var), "period");
+  nc.text(period_var, "standard_name", "forecast_period");
+  nc.text(period_var, "units", "hours");
   std::vector<int> dims{time_dim};
   int lat_var, lon_var;
   if (regular) {
     int lat_dim, lon_dim;
-    check(nc_def_dim(nc, "latitude", grid.rows(), &lat_dim), path, "latitude");
-    check(nc_def_dim(nc, "longitude", grid.longitudes().size(), &lon_dim), path, "longitude");
-    check(nc_def_var(nc, "latitude", NC_DOUBLE, 1, &lat_dim, &lat_var), path, "latitude");
-    check(nc_def_var(nc, "longitude", NC_DOUBLE, 1, &lon_dim, &lon_var), path, "longitude");
+    nc.check(nc_def_dim(nc.id(), "latitude", grid.rows(), &lat_dim), "latitude");
+    nc.check(nc_def_dim(nc.id(), "longitude", grid.longitudes().size(), &lon_dim), "longitude");
+    nc.check(nc_def_var(nc.id(), "latitude", NC_DOUBLE, 1, &lat_dim, &lat_var), "latitude");
+    nc.check(nc_def_var(nc.id(), "longitude", NC_DOUBLE, 1, &lon_dim, &lon_var), "longitude");
     dims.push_back(lat_dim);
     dims.push_back(lon_dim);
   } else {
     int values_dim;
-    check(nc_def_dim(nc, "values", grid.size(), &values_dim), path, "values");
-    check(nc_def_var(nc, "latitude", NC_DOUBLE, 1, &values_dim, &lat_var), path, "latitude");
-    check(nc_def_var(nc, "longitude", NC_DOUBLE, 1, &values_dim, &lon_var), path, "longitude");
+    nc.check(nc_def_dim(nc.id(), "values", grid.size(), &values_dim), "values");
+    nc.check(nc_def_var(nc.id(), "latitude", NC_DOUBLE, 1, &values_dim, &lat_var), "latitude");
+    nc.check(nc_def_var(nc.id(), "longitude", NC_DOUBLE, 1, &values_dim, &lon_var), "longitude");
     dims.push_back(values_dim);
   }
-  text_attribute(nc, lat_var, "standard_name", "latitude", path);
-  text_attribute(nc, lat_var, "units", "degrees_north", path);
-  text_attribute(nc, lon_var, "standard_name", "longitude", path);
-  text_attribute(nc, lon_var, "units", "degrees_east", path);
-  text_attribute(nc, NC_GLOBAL, "Conventions", "CF-1.10", path);
-  text_attribute(nc, NC_GLOBAL, "title", "Gale ensemble statistics", path);
+  nc.text(lat_var, "standard_name", "latitude");
+  nc.text(lat_var, "units", "degrees_north");
+  nc.text(lon_var, "standard_name", "longitude");
+  nc.text(lon_var, "units", "degrees_east");
+  nc.text(NC_GLOBAL, "Conventions", "CF-1.10");
+  nc.text(NC_GLOBAL, "title", "Gale ensemble statistics");
   const int ensemble_size = members;
-  check(nc_put_att_int(nc, NC_GLOBAL, "ensemble_members", NC_INT, 1, &ensemble_size), path, "attributes");
+  nc.check(nc_put_att_int(nc.id(), NC_GLOBAL, "ensemble_members", NC_INT, 1, &ensemble_size), "attributes");
   std::vector<int> ids;
   const float fill = NAN;
   for (const auto& f : fields) {
     int id;
-    check(nc_def_var(nc, f.name.c_str(), NC_FLOAT, int(dims.size()), dims.data(), &id), path, f.name);
-    check(nc_def_var_fill(nc, id, 0, &fill), path, f.name);
-    check(nc_def_var_deflate(nc, id, 1, 1, 1), path, f.name);
-    text_attribute(nc, id, "units", f.units, path);
-    text_attribute(nc, id, "long_name", f.long_name, path);
-    if (!regular) text_attribute(nc, id, "coordinates", "latitude longitude", path);
+    nc.check(nc_def_var(nc.id(), f.name.c_str(), NC_FLOAT, int(dims.size()), dims.data(), &id), f.name);
+    nc.check(nc_def_var_fill(nc.id(), id, 0, &fill), f.name);
+    nc.check(nc_def_var_deflate(nc.id(), id, 1, 1, 1), f.name);
+    nc.text(id, "units", f.units);
+    nc.text(id, "long_name", f.long_name);
+    if (!regular) nc.text(id, "coordinates", "latitude longitude");
     ids.push_back(id);
   }
-  check(nc_enddef(nc), path, "header");
+  nc.check(nc_enddef(nc.id()), "header");
   const double hours = std::chrono::duration<double>(valid - reference).count() / 3600;
   const double zero = 0;
-  check(nc_put_var_double(nc, time_var, &hours), path, "time");
-  check(nc_put_var_double(nc, ref_var, &zero), path, "reference");
-  check(nc_put_var_double(nc, period_var, &hours), path, "period");
+  nc.check(nc_put_var_double(nc.id(), time_var, &hours), "time");
+  nc.check(nc_put_var_double(nc.id(), ref_var, &zero), "reference");
+  nc.check(nc_put_var_double(nc.id(), period_var, &hours), "period");
   if (regular) {
-    check(nc_put_var_double(nc, lat_var, grid.row_latitudes().data()), path, "latitude");
-    check(nc_put_var_double(nc, lon_var, grid.longitudes().data()), path, "longitude");
+    nc.check(nc_put_var_double(nc.id(), lat_var, grid.row_latitudes().data()), "latitude");
+    nc.check(nc_put_var_double(nc.id(), lon_var, grid.longitudes().data()), "longitude");
   } else {
-    check(nc_put_var_double(nc, lat_var, grid.lat().data()), path, "latitude");
-    check(nc_put_var_double(nc, lon_var, grid.lon().data()), path, "longitude");
+    nc.check(nc_put_var_double(nc.id(), lat_var, grid.lat().data()), "latitude");
+    nc.check(nc_put_var_double(nc.id(), lon_var, grid.lon().data()), "longitude");
   }
   for (std::size_t i = 0; i < ids.size(); ++i)
-    check(nc_put_var_float(nc, ids[i], data.data() + i * grid.size()), path, fields[i].name);
-  check(nc_close(nc), path, "file");
-  nc = -1;
+    nc.check(nc_put_var_float(nc.id(), ids[i], data.data() + i * grid.size()), fields[i].name);
+  nc.close();
   output.commit();
 }
 

@@ -8,6 +8,7 @@
 
 #include "core/errors.hpp"
 #include "export/atomic_file.hpp"
+#include "export/nc_writer.hpp"
 #include "verify/verification.hpp"
 
 namespace gale {
@@ -67,13 +68,6 @@ std::vector<ScoreRow> read_scores_csv(const std::string& path) {
   return rows;
 }
 
-namespace {
-void check(int status, const std::string& path, const std::string& what) {
-  if (status != NC_NOERR)
-    throw InputError(fmt::format("{}: cannot write {}: {}", path, what, nc_strerror(status)));
-}
-}  // namespace
-
 void write_scores_netcdf(const std::vector<ScoreRow>& rows,
                          const std::map<std::tuple<std::string, double, std::string>, std::vector<double>>& ranks,
                          const std::string& path) {
@@ -92,34 +86,26 @@ void write_scores_netcdf(const std::vector<ScoreRow>& rows,
   };
 
   AtomicOutput output(path);
-  int nc = -1;
-  check(nc_create(output.temp_path().c_str(), NC_CLOBBER | NC_NETCDF4, &nc), path, "file");
-  struct Closer {
-    int& id;
-    ~Closer() {
-      if (id >= 0) nc_close(id);
-    }
-  } closer{nc};
+  NcWriter nc(path, output.temp_path());
   int lead_dim, region_dim, lead_var, region_var;
-  check(nc_def_dim(nc, "lead_time", leads.size(), &lead_dim), path, "lead_time");
-  check(nc_def_dim(nc, "region", regions.size(), &region_dim), path, "region");
-  check(nc_def_var(nc, "lead_time", NC_DOUBLE, 1, &lead_dim, &lead_var), path, "lead_time");
-  check(nc_put_att_text(nc, lead_var, "units", 5, "hours"), path, "lead_time");
-  check(nc_put_att_text(nc, lead_var, "standard_name", 15, "forecast_period"), path, "lead_time");
-  check(nc_def_var(nc, "region", NC_STRING, 1, &region_dim, &region_var), path, "region");
+  nc.check(nc_def_dim(nc.id(), "lead_time", leads.size(), &lead_dim), "lead_time");
+  nc.check(nc_def_dim(nc.id(), "region", regions.size(), &region_dim), "region");
+  nc.check(nc_def_var(nc.id(), "lead_time", NC_DOUBLE, 1, &lead_dim, &lead_var), "lead_time");
+  nc.text(lead_var, "units", "hours");
+  nc.text(lead_var, "standard_name", "forecast_period");
+  nc.check(nc_def_var(nc.id(), "region", NC_STRING, 1, &region_dim, &region_var), "region");
   const std::string conventions = "CF-1.10", title = "Gale verification scores (WeatherBench 2 definitions)";
-  check(nc_put_att_text(nc, NC_GLOBAL, "Conventions", conventions.size(), conventions.c_str()), path, "attributes");
-  check(nc_put_att_text(nc, NC_GLOBAL, "title", title.size(), title.c_str()), path, "attributes");
+  nc.text(NC_GLOBAL, "Conventions", conventions);
+  nc.text(NC_GLOBAL, "title", title);
   std::map<std::pair<std::string, std::string>, int> ids;
   const int dims[2] = {lead_dim, region_dim};
   const double fill = NAN;
   for (const auto& [score, variable] : series) {
     int id;
     const std::string name = fmt::format("{}_{}", score, variable);
-    check(nc_def_var(nc, name.c_str(), NC_DOUBLE, 2, dims, &id), path, name);
-    check(nc_def_var_fill(nc, id, 0, &fill), path, name);
-    check(nc_put_att_text(nc, id, "long_name", (score + " of " + variable).size(), (score + " of " + variable).c_str()),
-          path, name);
+    nc.check(nc_def_var(nc.id(), name.c_str(), NC_DOUBLE, 2, dims, &id), name);
+    nc.check(nc_def_var_fill(nc.id(), id, 0, &fill), name);
+    nc.text(id, "long_name", score + " of " + variable);
     ids[{score, variable}] = id;
   }
   std::map<std::string, int> rank_ids;
@@ -129,32 +115,31 @@ void write_scores_netcdf(const std::vector<ScoreRow>& rows,
     if (rank_ids.count(variable)) continue;
     int bin_dim, id;
     const std::string dim = fmt::format("rank_{}", variable), name = fmt::format("rank_histogram_{}", variable);
-    check(nc_def_dim(nc, dim.c_str(), freq.size(), &bin_dim), path, dim);
+    nc.check(nc_def_dim(nc.id(), dim.c_str(), freq.size(), &bin_dim), dim);
     const int d3[3] = {lead_dim, region_dim, bin_dim};
-    check(nc_def_var(nc, name.c_str(), NC_DOUBLE, 3, d3, &id), path, name);
-    check(nc_def_var_fill(nc, id, 0, &fill), path, name);
+    nc.check(nc_def_var(nc.id(), name.c_str(), NC_DOUBLE, 3, d3, &id), name);
+    nc.check(nc_def_var_fill(nc.id(), id, 0, &fill), name);
     const std::string long_name = "relative frequency of the truth's rank among the members";
-    check(nc_put_att_text(nc, id, "long_name", long_name.size(), long_name.c_str()), path, name);
+    nc.text(id, "long_name", long_name);
     rank_ids[variable] = id;
     rank_dims[variable] = int(freq.size());
   }
-  check(nc_enddef(nc), path, "header");
-  check(nc_put_var_double(nc, lead_var, leads.data()), path, "lead_time");
+  nc.check(nc_enddef(nc.id()), "header");
+  nc.check(nc_put_var_double(nc.id(), lead_var, leads.data()), "lead_time");
   std::vector<const char*> names;
   for (const auto& r : regions) names.push_back(r.c_str());
-  check(nc_put_var_string(nc, region_var, names.data()), path, "region");
+  nc.check(nc_put_var_string(nc.id(), region_var, names.data()), "region");
   for (const auto& r : rows) {
     const std::size_t index[2] = {lead_index(r.lead_hours), region_index(r.region)};
-    check(nc_put_var1_double(nc, ids.at({r.score, r.variable}), index, &r.value), path, r.score);
+    nc.check(nc_put_var1_double(nc.id(), ids.at({r.score, r.variable}), index, &r.value), r.score);
   }
   for (const auto& [key, freq] : ranks) {
     const auto& [variable, lead, region] = key;
     const std::size_t start[3] = {lead_index(lead), region_index(region), 0};
     const std::size_t count[3] = {1, 1, freq.size()};
-    check(nc_put_vara_double(nc, rank_ids.at(variable), start, count, freq.data()), path, "rank histogram");
+    nc.check(nc_put_vara_double(nc.id(), rank_ids.at(variable), start, count, freq.data()), "rank histogram");
   }
-  check(nc_close(nc), path, "file");
-  nc = -1;
+  nc.close();
   output.commit();
 }
 
