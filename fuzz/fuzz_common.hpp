@@ -8,6 +8,9 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/errors.hpp"
+#include "ingest/field.hpp"
+
 namespace gale::fuzz {
 
 // /tmp/gale-fuzz-<tag>-<pid>.bin (or $TMPDIR), removed at exit. The pid keeps -jobs/-fork
@@ -30,6 +33,32 @@ inline void write_file(const std::string& path, const std::uint8_t* data, std::s
   if (!f) std::abort();  // the harness cannot work at all: fail loudly, not silently
   if (size && std::fwrite(data, 1, size, f) != size) std::abort();
   if (std::fclose(f) != 0) std::abort();
+}
+
+// One fuzz input: written to the temp file, opened with `open`, and every usable field
+// decoded with one read() each (a bad field must not hide the ones after it), every value
+// touched. gale::Error is the expected answer to malformed input; anything else is a finding.
+template <class Open>
+int read_everything(const char* tag, const std::uint8_t* data, std::size_t size, Open open) {
+  const auto& path = temp_path(tag);
+  write_file(path, data, size);
+  try {
+    const auto reader = open(path);
+    volatile float sum = 0;
+    for (const auto& h : reader->headers()) {
+      if (!h.variable) continue;
+      try {
+        reader->read({h.index}, [&](const gale::FieldHeader& header, const float* values) {
+          float s = 0;
+          for (std::size_t p = 0, n = header.grid->size(); p < n; ++p) s += values[p];
+          sum = sum + s;
+        });
+      } catch (const gale::Error&) {
+      }
+    }
+  } catch (const gale::Error&) {
+  }
+  return 0;
 }
 
 }  // namespace gale::fuzz
