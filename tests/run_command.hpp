@@ -20,4 +20,10 @@ inline CommandResult run_command(const std::string& command) {
   const int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
+// Runs the gale binary under test with `args`, appending its output to `out`.
+inline int run_gale(const std::string& args, std::string& out) {
+  const auto r = run_command(std::string(GALE_BINARY) + " " + args);
+  out += r.out;
+  return r.code;
+}
 }  // namespace gale::test

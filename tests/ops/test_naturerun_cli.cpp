@@ -11,14 +11,6 @@
 #include "core/errors.hpp"
 #include "ingest/selection.hpp"
 
-namespace {
-int run(const std::string& args, std::string& out) {
-  const auto r = gale::test::run_command(std::string(GALE_BINARY) + " " + args);
-  out += r.out;
-  return r.code;
-}
-}  // namespace
-
 TEST_CASE("gale naturerun writes ERA5-like NetCDF and a GRIB2 ensemble that ingest reads back") {
   namespace fs = std::filesystem;
   const auto dir = fs::temp_directory_path() / ("gale-naturerun-" + std::to_string(::getpid()));
@@ -29,7 +21,7 @@ TEST_CASE("gale naturerun writes ERA5-like NetCDF and a GRIB2 ensemble that inge
                         "  start: 2001-02-27T00\n  spinup_days: 5\n  length_days: 3\n  file_span: month\n"
                         "  ensemble: {members: 3, perturbation_rms: 1.0e-6}\n";
   std::string out;
-  REQUIRE(run("naturerun -q -c " + cfg + " -o " + (dir / "out").string(), out) == 0);
+  REQUIRE(gale::test::run_gale("naturerun -q -c " + cfg + " -o " + (dir / "out").string(), out) == 0);
   // 2001-02-27 .. 2001-03-01 18 UTC: two monthly files.
   CHECK(fs::exists(dir / "out" / "naturerun-2001-02.nc"));
   CHECK(fs::exists(dir / "out" / "naturerun-2001-03.nc"));
@@ -67,7 +59,7 @@ TEST_CASE("gale naturerun writes ERA5-like NetCDF and a GRIB2 ensemble that inge
 
   // Same config and seed: byte-identical files (reproducible nature run).
   std::string out2;
-  REQUIRE(run("naturerun -q -c " + cfg + " -o " + (dir / "again").string(), out2) == 0);
+  REQUIRE(gale::test::run_gale("naturerun -q -c " + cfg + " -o " + (dir / "again").string(), out2) == 0);
   std::ifstream a(dir / "out" / "naturerun-2001-02.nc.sha256"), b(dir / "again" / "naturerun-2001-02.nc.sha256");
   std::string ha, hb;
   a >> ha;
@@ -80,10 +72,10 @@ TEST_CASE("gale naturerun rejects bad configs before running") {
   const auto cfg = (std::filesystem::temp_directory_path() / "gale-nr-bad.yaml").string();
   std::ofstream(cfg) << "naturerun:\n  model: {truncation: 21, forcing_n_max: 40}\n";
   std::string out;
-  CHECK(run("naturerun -c " + cfg + " -o /tmp/gale-nr-bad", out) == 2);
+  CHECK(gale::test::run_gale("naturerun -c " + cfg + " -o /tmp/gale-nr-bad", out) == 2);
   CHECK_THAT(out, Catch::Contains("naturerun.model.forcing_n_max: must not exceed the truncation T21"));
   out.clear();
   std::ofstream(cfg) << "naturerun:\n  output_hours: 5.1\n";
-  CHECK(run("naturerun -c " + cfg + " -o /tmp/gale-nr-bad", out) == 2);
+  CHECK(gale::test::run_gale("naturerun -c " + cfg + " -o /tmp/gale-nr-bad", out) == 2);
   CHECK_THAT(out, Catch::Contains("whole number of model steps"));
 }

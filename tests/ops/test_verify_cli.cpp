@@ -14,14 +14,6 @@
 #include "ingest/selection.hpp"
 #include "verify/plots.hpp"
 
-namespace {
-int run(const std::string& args, std::string& out) {
-  const auto r = gale::test::run_command(std::string(GALE_BINARY) + " " + args);
-  out += r.out;
-  return r.code;
-}
-}  // namespace
-
 TEST_CASE("gale verify scores a forecast file against GRIB truth and a NetCDF climatology") {
   GALE_REQUIRE_DATA();
   namespace fs = std::filesystem;
@@ -48,7 +40,7 @@ TEST_CASE("gale verify scores a forecast file against GRIB truth and a NetCDF cl
                         "  climatology: {sources: [{path: " << gale::test::data_file("eraint_uvz.nc") << "}]}\n"
                         "  variables: [z500]\n  output: out\n";
   std::string out;
-  REQUIRE(run("verify -q -c " + cfg, out) == 0);
+  REQUIRE(gale::test::run_gale("verify -q -c " + cfg, out) == 0);
   CHECK_THAT(out, Catch::Contains("rmse_persistence") && Catch::Contains("z500"));
   std::ifstream csv(dir / "out" / "scores.csv");
   std::stringstream text;
@@ -96,17 +88,17 @@ TEST_CASE("gale verify scores a forecast file against GRIB truth and a NetCDF cl
   fs::copy_file(dir / "out" / "scores.csv", dir / "reference.csv");
   std::ofstream(cfg, std::ios::app) << "  reference: reference.csv\n";
   out.clear();
-  CHECK(run("verify -q -c " + cfg, out) == 0);
+  CHECK(gale::test::run_gale("verify -q -c " + cfg, out) == 0);
   CHECK(png_size(dir / "out" / "scorecard.png") == std::pair<int, int>{card.width, card.height});
   std::ofstream(dir / "reference.csv", std::ios::app) << "z500,12,global,rmse\n";
   out.clear();
-  CHECK(run("verify -q -c " + cfg, out) == 3);
+  CHECK(gale::test::run_gale("verify -q -c " + cfg, out) == 3);
   CHECK_THAT(out, Catch::Contains("reference.csv:") && Catch::Contains("expected 5 comma-separated fields"));
 
   out.clear();
   std::ofstream(cfg) << "verify:\n  forecasts: [{sources: [{path: forecast.nc}]}]\n"
                         "  truth: {sources: [{path: " << eda << "}]}\n  variables: [z500]\n  regions: [arctic]\n";
-  CHECK(run("verify -c " + cfg, out) == 2);
+  CHECK(gale::test::run_gale("verify -c " + cfg, out) == 2);
   CHECK_THAT(out, Catch::Contains("verify.regions[0]") && Catch::Contains("unknown region 'arctic'"));
   fs::remove_all(dir);
 }
