@@ -18,9 +18,7 @@ int main(int argc, char** argv) {
   const double days = argc > 1 ? std::atof(argv[1]) : 365;
   ShallowWaterConfig config;
   if (argc > 2) {
-    config.truncation = std::atoi(argv[2]);
-    config.nlon = int(4 * std::ceil((3 * config.truncation + 1) / 4.0));
-    config.nlat = config.nlon / 2;
+    config = shallow_water_config(std::atoi(argv[2]));
   }
   ShallowWaterModel model(config);
   model.initialise_jet();

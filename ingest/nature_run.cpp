@@ -58,11 +58,9 @@ NatureRunSpec parse_nature_run_config(const ConfigNode& node) {
     model.allow_only({"truncation", "nlat", "nlon", "dt_minutes", "seed", "mean_height_m", "hyperdiffusion_hours",
                       "drag_days", "jet_speed", "jet_latitude", "forcing", "forcing_rms", "forcing_n_min",
                       "forcing_n_max", "forcing_decorrelation_hours", "tracer_relaxation_days", "diurnal_k"});
-    m.truncation = int(model.get_long("truncation", m.truncation, 5, 341));
-    // Default grid: the smallest FFT-friendly alias-free Gaussian grid for the truncation.
-    const int default_nlon = int(4 * std::ceil((3 * m.truncation + 1) / 4.0));
-    m.nlon = int(model.get_long("nlon", model.has("truncation") ? default_nlon : m.nlon, 8, 4096));
-    m.nlat = int(model.get_long("nlat", model.has("truncation") ? m.nlon / 2 : m.nlat, 4, 2048));
+    m = shallow_water_config(int(model.get_long("truncation", m.truncation, 5, 341)));
+    m.nlon = int(model.get_long("nlon", m.nlon, 8, 4096));
+    m.nlat = int(model.get_long("nlat", m.nlat, 4, 2048));
     m.dt_seconds = 60 * model.get_double("dt_minutes", m.dt_seconds / 60, 0.5, 120);
     m.seed = std::uint64_t(model.get_long("seed", long(m.seed), 0, 1L << 62));
     m.mean_geopotential = 9.80665 * model.get_double("mean_height_m", m.mean_geopotential / 9.80665, 1000, 20000);
@@ -77,9 +75,7 @@ NatureRunSpec parse_nature_run_config(const ConfigNode& node) {
     m.forcing_decorrelation_hours = model.get_double("forcing_decorrelation_hours", m.forcing_decorrelation_hours, 0.1, 1e5);
     m.tracer_relaxation_days = model.get_double("tracer_relaxation_days", m.tracer_relaxation_days, 0.1, 1e4);
     m.tracer_diurnal_k = model.get_double("diurnal_k", m.tracer_diurnal_k, 0, 50);
-    // The default forcing band scales down with a lower truncation; an explicit one is checked.
-    if (!model.has("forcing_n_max")) m.forcing_n_max = std::min(m.forcing_n_max, m.truncation);
-    if (!model.has("forcing_n_min")) m.forcing_n_min = std::min(m.forcing_n_min, std::max(1, m.forcing_n_max * 2 / 5));
+    // The default forcing band follows the truncation (shallow_water_config); an explicit one is checked.
     if (m.forcing_n_max > m.truncation)
       model.at("forcing_n_max").fail(fmt::format("must not exceed the truncation T{}", m.truncation));
     if (m.forcing_n_min > m.forcing_n_max)

@@ -13,6 +13,16 @@ namespace {
 constexpr double kDay = 86400;
 }
 
+ShallowWaterConfig shallow_water_config(int truncation) {
+  ShallowWaterConfig c;
+  c.truncation = truncation;
+  c.nlon = int(4 * std::ceil((3 * truncation + 1) / 4.0));
+  c.nlat = c.nlon / 2;
+  c.forcing_n_max = std::min(c.forcing_n_max, truncation);
+  c.forcing_n_min = std::min(c.forcing_n_min, std::max(1, c.forcing_n_max * 2 / 5));
+  return c;
+}
+
 ShallowWaterModel::ShallowWaterModel(ShallowWaterConfig config)
     : config_(config), sht_(config.truncation, config.nlat, config.nlon), rng_(config.seed) {
   if (!(config_.dt_seconds > 0)) throw UserError("shallow water: dt_seconds must be positive");

@@ -41,6 +41,11 @@ struct ShallowWaterConfig {
   double tracer_relaxation_days = 5;
 };
 
+// The default configuration at truncation T: the smallest FFT-friendly alias-free Gaussian
+// grid (nlon = 4 ceil((3T + 1) / 4), nlat = nlon / 2: 128 x 64 at T42) and the default
+// forcing band clipped to T.
+ShallowWaterConfig shallow_water_config(int truncation);
+
 // Grid fields in physical units, rows north -> south (Gaussian latitudes).
 struct ShallowWaterFields {
   std::vector<double> u, v, geopotential, tracer;

@@ -17,13 +17,7 @@ namespace {
 std::unique_ptr<Stepper> make_stepper(const ConfigNode& node) {
   node.allow_only({"type", "truncation", "dt_minutes", "step_hours"});
   const auto type = node.get_choice("type", "shallow-water", {"shallow-water"});
-  ShallowWaterConfig c;
-  c.truncation = int(node.get_long("truncation", c.truncation, 5, 341));
-  c.nlon = int(4 * std::ceil((3 * c.truncation + 1) / 4.0));
-  c.nlat = c.nlon / 2;
-  if (!node.has("truncation")) c.nlon = 128, c.nlat = 64;
-  c.forcing_n_max = std::min(c.forcing_n_max, c.truncation);
-  c.forcing_n_min = std::min(c.forcing_n_min, std::max(1, c.forcing_n_max * 2 / 5));
+  ShallowWaterConfig c = shallow_water_config(int(node.get_long("truncation", 42, 5, 341)));
   c.dt_seconds = 60 * node.get_double("dt_minutes", c.dt_seconds / 60, 0.5, 120);
   return std::make_unique<ShallowWaterStepper>(c, node.get_double("step_hours", 6, 0.25, 48));
 }
