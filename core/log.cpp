@@ -1,5 +1,7 @@
 #include "core/log.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 namespace gale {
@@ -11,4 +13,6 @@ void setup_logging(Verbosity verbosity) {
                                                       : spdlog::level::info);
   spdlog::set_default_logger(logger);
 }
+void log_info(const std::string& message) { spdlog::info("{}", message); }
+void log_warning(const std::string& message) { spdlog::warn("{}", message); }
 }  // namespace gale

@@ -14,6 +14,8 @@
 #include <limits>
 #include <map>
 #include <mutex>
+
+#include <hdf5.h>
 #include <numbers>
 #include <numeric>
 #include <optional>
@@ -51,6 +53,14 @@ std::mutex& netcdf_mutex() {
   return m;
 }
 
+// HDF5 keeps its error-printing switch per thread, and NetCDF-C turns it off only in the
+// thread that first opened a file: a reader used from another thread (a training prefetch
+// thread) would print HDF5's internal error stacks for attributes NetCDF merely probes.
+void silence_hdf5_in_this_thread() {
+  thread_local bool silenced = false;
+  if (!silenced) H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr), silenced = true;
+}
+
 std::string lower(std::string s) {
   for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -72,6 +82,7 @@ class NcFile {
  public:
   explicit NcFile(const std::string& path) : path_(path) {
     std::lock_guard lock(netcdf_mutex());
+    silence_hdf5_in_this_thread();
     if (int err = nc_open(path.c_str(), NC_NOWRITE, &id_); err != NC_NOERR)
       throw InputError(fmt::format("{}: not a readable NetCDF file ({})", path, nc_strerror(err)));
   }

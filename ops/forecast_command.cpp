@@ -10,13 +10,23 @@
 #include "ensemble/runner.hpp"
 #include "ingest/shallow_water_stepper.hpp"
 #include "ops/ingest_config.hpp"
+#ifdef GALE_HAVE_TORCH
+#include "ops/model_factory.hpp"
+#endif
 
 namespace gale {
 
 namespace {
-std::unique_ptr<Stepper> make_stepper(const ConfigNode& node) {
-  node.allow_only({"type", "truncation", "dt_minutes", "step_hours"});
-  const auto type = node.get_choice("type", "shallow-water", {"shallow-water"});
+std::unique_ptr<Stepper> make_stepper(const ConfigNode& node, const Config& config) {
+  node.allow_only({"type", "truncation", "dt_minutes", "step_hours", "checkpoint", "threads"});
+  const auto type = node.get_choice("type", "shallow-water", {"shallow-water", "gnn"});
+  if (type == "gnn") {
+#ifdef GALE_HAVE_TORCH
+    return make_gnn_stepper(config.resolve_path(node.get_string("checkpoint")), int(node.get_long("threads", 0, 0, 1024)));
+#else
+    node.at("type").fail("this gale was built without LibTorch (GALE_WITH_TORCH=OFF): no learned models");
+#endif
+  }
   ShallowWaterConfig c = shallow_water_config(int(node.get_long("truncation", 42, 5, 341)));
   c.dt_seconds = 60 * node.get_double("dt_minutes", c.dt_seconds / 60, 0.5, 120);
   return std::make_unique<ShallowWaterStepper>(c, node.get_double("step_hours", 6, 0.25, 48));
@@ -29,7 +39,9 @@ ForecastOutputs run_forecast_command(const Config& config, bool resume) {
   const auto node = root.at("forecast");
   node.allow_only({"input", "model", "members", "steps", "seed", "perturbation", "statistics", "check_ranges",
                    "on_bad_member", "output"});
-  auto stepper = make_stepper(node.has("model") ? node.at("model") : ConfigNode(YAML::Node(YAML::NodeType::Map), "forecast.model", config.origin()));
+  auto stepper = make_stepper(
+      node.has("model") ? node.at("model") : ConfigNode(YAML::Node(YAML::NodeType::Map), "forecast.model", config.origin()),
+      config);
   EnsembleSpec spec;
   spec.members = int(node.get_long("members", 10, 1, 10000));
   spec.steps = int(node.get_long("steps", 4, 1, 100000));
@@ -75,7 +87,9 @@ ForecastOutputs run_forecast_command(const Config& config, bool resume) {
   const auto input = node.at("input");
   input.allow_only({"sources", "time"});
   Request request;
-  for (const auto& k : {"z500", "u500", "v500", "t500"}) request.variables.push_back(parse_variable_key(k));
+  // Every variable of the model from the input, except wind speed, derived from the winds.
+  for (const auto& v : stepper->variables())
+    if (v.key() != "ws500") request.variables.push_back(v);
   const TimePoint analysis_time = [&] {
     try {
       return parse_iso8601(input.get_string("time"), "forecast.input.time");
@@ -95,10 +109,12 @@ ForecastOutputs run_forecast_command(const Config& config, bool resume) {
   State initial(loaded.members(), loaded.valid_times(), stepper->variables(), loaded.grid(), analysis_time);
   for (std::size_t m = 0; m < loaded.members(); ++m)
     for (std::size_t t = 0; t < loaded.times(); ++t) {
-      for (std::size_t v = 0; v < 4; ++v) std::copy_n(loaded.field(m, t, v), loaded.points(), initial.field(m, t, v));
-      const float* u = loaded.field(m, t, 1);
-      const float* w = loaded.field(m, t, 2);
-      float* ws = initial.field(m, t, 4);
+      for (std::size_t v = 0; v < loaded.variable_count(); ++v)
+        std::copy_n(loaded.field(m, t, v), loaded.points(), initial.field(m, t, initial.index_of(loaded.variables()[v].key())));
+      if (!initial.has("ws500")) continue;
+      const float* u = loaded.field(m, t, loaded.index_of("u500"));
+      const float* w = loaded.field(m, t, loaded.index_of("v500"));
+      float* ws = initial.field(m, t, initial.index_of("ws500"));
       for (std::size_t p = 0; p < loaded.points(); ++p) ws[p] = std::hypot(u[p], w[p]);
     }
   int rank = 0, ranks = 1;

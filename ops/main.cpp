@@ -14,6 +14,9 @@
 #include "ops/naturerun_command.hpp"
 #include "ops/verify_command.hpp"
 #include "ops/forecast_command.hpp"
+#ifdef GALE_HAVE_TORCH
+#include "ops/train_command.hpp"
+#endif
 
 #include <mpi.h>
 #include "ops/state_summary.hpp"
@@ -91,6 +94,35 @@ int run_forecast(const std::string& config_file, const std::vector<std::string>&
   return 0;
 }
 
+int run_train(const std::string& config_file, const std::vector<std::string>& overrides, bool resume) {
+#ifdef GALE_HAVE_TORCH
+  MPI_Init(nullptr, nullptr);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  try {
+    const auto checkpoint = run_train_command(load_config(config_file, overrides), resume);
+    if (rank == 0) std::cout << "checkpoint: " << checkpoint << "\n";
+  } catch (const gale::Error& e) {
+    if (rank == 0) std::cerr << "gale train: " << e.what() << "\n";
+    MPI_Finalize();
+    return e.exit_code();
+  }
+  MPI_Finalize();
+  return 0;
+#else
+  throw UserError("gale train: this gale was built without LibTorch (GALE_WITH_TORCH=OFF)");
+#endif
+}
+
+int run_evaluate(const std::string& config_file, const std::vector<std::string>& overrides, int cases) {
+#ifdef GALE_HAVE_TORCH
+  std::cout << run_evaluate_command(load_config(config_file, overrides), cases) << std::flush;
+  return 0;
+#else
+  throw UserError("gale evaluate: this gale was built without LibTorch (GALE_WITH_TORCH=OFF)");
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -128,6 +160,17 @@ int main(int argc, char** argv) {
   forecast_cmd->add_option("--set", overrides, "override a config value: key.path=value");
   forecast_cmd->add_flag("--resume", resume, "continue a run: only leads without statistics are computed");
 
+  auto* train_cmd = app.add_subcommand("train", "train the GNN forecaster (under mpirun for data parallelism)");
+  train_cmd->add_option("-c,--config", config_file, "YAML config")->required()->check(CLI::ExistingFile);
+  train_cmd->add_option("--set", overrides, "override a config value: key.path=value");
+  train_cmd->add_flag("--resume", resume, "continue from the checkpoint at train.output, bit for bit");
+
+  int cases = 40;
+  auto* evaluate_cmd = app.add_subcommand("evaluate", "RMSE of a trained model vs persistence and climatology");
+  evaluate_cmd->add_option("-c,--config", config_file, "the training YAML config")->required()->check(CLI::ExistingFile);
+  evaluate_cmd->add_option("--set", overrides, "override a config value: key.path=value");
+  evaluate_cmd->add_option("--cases", cases, "forecasts started through the test period")->check(CLI::Range(1, 100000));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -143,6 +186,8 @@ int main(int argc, char** argv) {
     if (*naturerun_cmd) return run_naturerun(config_file, overrides, out_dir, quiet);
     if (*verify_cmd) return run_verify(config_file, overrides);
     if (*forecast_cmd) return run_forecast(config_file, overrides, resume);
+    if (*train_cmd) return run_train(config_file, overrides, resume);
+    if (*evaluate_cmd) return run_evaluate(config_file, overrides, cases);
   } catch (const gale::InternalError& e) {
     std::cerr << "gale " << command << ": internal error (please report): " << e.what() << "\n";
     return e.exit_code();

@@ -1,0 +1,132 @@
+#include "gnn/graph_network.hpp"
+
+#include <ATen/ATen.h>
+#include <torch/nn/functional/activation.h>
+#include <torch/nn/functional/linear.h>
+
+#include "grids/grid_mesh_graph.hpp"
+#include "grids/icosahedral_mesh.hpp"
+
+namespace gale {
+
+namespace {
+at::Tensor as_tensor(const std::vector<float>& values, std::int64_t columns) {
+  return at::tensor(values, at::kFloat).reshape({-1, columns});
+}
+EdgeSet edge_set(const std::vector<std::uint32_t>& senders, std::int64_t sender_nodes,
+                 const std::vector<std::uint32_t>& receivers, std::int64_t receiver_nodes,
+                 const std::vector<float>& features) {
+  return {make_incidence(senders, sender_nodes), make_incidence(receivers, receiver_nodes), as_tensor(features, 4)};
+}
+}  // namespace
+
+MeshGraphs build_mesh_graphs(const Grid& grid, const GraphNetworkSpec& spec) {
+  const MultiMesh mesh = build_multimesh(spec.mesh_level);
+  const auto grid_xyz = grid_points_xyz(grid);
+  const auto& mesh_xyz = mesh.finest.vertices;
+  MeshGraphs g;
+  g.grid_nodes = std::int64_t(grid.size());
+  g.mesh_nodes = std::int64_t(mesh.nodes());
+  g.mesh_node_features = as_tensor(mesh.node_features(), 3);
+  const auto encoder = grid_to_mesh_graph(grid_xyz, mesh, spec.radius_factor);
+  g.grid_to_mesh = edge_set(encoder.senders, g.grid_nodes, encoder.receivers, g.mesh_nodes,
+                            encoder.edge_features(grid_xyz, mesh_xyz));
+  g.mesh = edge_set(mesh.edges.senders, g.mesh_nodes, mesh.edges.receivers, g.mesh_nodes, mesh.edge_features());
+  const auto decoder = mesh_to_grid_graph(locate_in_mesh(mesh, grid_xyz));
+  g.mesh_to_grid = edge_set(decoder.senders, g.mesh_nodes, decoder.receivers, g.grid_nodes,
+                            decoder.edge_features(mesh_xyz, grid_xyz));
+  return g;
+}
+
+MlpImpl::MlpImpl(std::int64_t in, std::int64_t hidden, std::int64_t out, bool layer_norm) {
+  first = register_module("first", torch::nn::Linear(in, hidden));
+  second = register_module("second", torch::nn::Linear(hidden, out));
+  if (layer_norm) norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({out})));
+}
+
+at::Tensor MlpImpl::finish(const at::Tensor& preactivation) {
+  auto y = second->forward(at::silu(preactivation));
+  return norm ? norm->forward(y) : y;
+}
+
+InteractionImpl::InteractionImpl(std::int64_t latent) : latent_(latent) {
+  edge_mlp = register_module("edge_mlp", Mlp(3 * latent, latent, latent, true));
+  node_mlp = register_module("node_mlp", Mlp(2 * latent, latent, latent, true));
+}
+
+std::pair<at::Tensor, at::Tensor> InteractionImpl::forward(const at::Tensor& edges, const at::Tensor& senders,
+                                                           const at::Tensor& receivers, const EdgeSet& graph) {
+  namespace F = torch::nn::functional;
+  const auto L = latent_;
+  // The first layer of the edge MLP on [edge, sender, receiver] is split into its three
+  // blocks: the node blocks act on the nodes before gathering (there are far fewer nodes
+  // than edges), which is the same function at a fraction of the multiply-adds.
+  const auto& w = edge_mlp->first->weight;
+  auto pre = F::linear(edges, w.narrow(1, 0, L), edge_mlp->first->bias) +
+             gather_nodes(F::linear(senders, w.narrow(1, L, L)), graph.senders) +
+             gather_nodes(F::linear(receivers, w.narrow(1, 2 * L, L)), graph.receivers);
+  auto new_edges = edges + edge_mlp->finish(pre);
+  const auto incoming = sum_into_nodes(new_edges, graph.receivers);
+  const auto& wn = node_mlp->first->weight;
+  auto node_pre = F::linear(receivers, wn.narrow(1, 0, L), node_mlp->first->bias) + F::linear(incoming, wn.narrow(1, L, L));
+  return {new_edges, receivers + node_mlp->finish(node_pre)};
+}
+
+GraphNetworkImpl::GraphNetworkImpl(const GraphNetworkSpec& spec, const Grid& grid, std::int64_t in_channels,
+                                   std::int64_t out_channels)
+    : spec_(spec), graphs_(build_mesh_graphs(grid, spec)) {
+  const std::int64_t L = spec.latent;
+  grid_embed = register_module("grid_embed", Mlp(in_channels, L, L, true));
+  mesh_embed = register_module("mesh_embed", Mlp(3, L, L, true));
+  grid_to_mesh_embed = register_module("grid_to_mesh_embed", Mlp(4, L, L, true));
+  mesh_edge_embed = register_module("mesh_edge_embed", Mlp(4, L, L, true));
+  mesh_to_grid_embed = register_module("mesh_to_grid_embed", Mlp(4, L, L, true));
+  encoder = register_module("encoder", Interaction(L));
+  grid_update = register_module("grid_update", Mlp(L, L, L, true));
+  processor = register_module("processor", torch::nn::ModuleList());
+  for (int i = 0; i < spec.layers; ++i) processor->push_back(Interaction(L));
+  decoder = register_module("decoder", Interaction(L));
+  output = register_module("output", Mlp(L, L, out_channels, false));
+}
+
+void GraphNetworkImpl::to_device(const at::Device& device) {
+  to(device);
+  graphs_.mesh_node_features = graphs_.mesh_node_features.to(device);
+  graphs_.grid_to_mesh = graphs_.grid_to_mesh.to(device);
+  graphs_.mesh = graphs_.mesh.to(device);
+  graphs_.mesh_to_grid = graphs_.mesh_to_grid.to(device);
+}
+
+at::Tensor GraphNetworkImpl::forward(const at::Tensor& x) {
+  const auto batch = x.size(0);
+  auto grid = grid_embed->forward(x);
+  auto mesh = mesh_embed->forward(graphs_.mesh_node_features).unsqueeze(0).expand({batch, -1, -1});
+  // Encoder: grid -> mesh.
+  auto [g2m_edges, mesh_latent] = encoder->forward(grid_to_mesh_embed->forward(graphs_.grid_to_mesh.features), grid,
+                                                   mesh, graphs_.grid_to_mesh);
+  (void)g2m_edges;
+  grid = grid + grid_update->forward(grid);
+  // Processor on the multi-mesh.
+  auto edges = mesh_edge_embed->forward(graphs_.mesh.features);
+  for (const auto& layer : *processor) {
+    auto [e, m] = layer->as<InteractionImpl>()->forward(edges, mesh_latent, mesh_latent, graphs_.mesh);
+    edges = e;
+    mesh_latent = m;
+  }
+  // Decoder: mesh -> grid.
+  auto [m2g_edges, grid_latent] = decoder->forward(mesh_to_grid_embed->forward(graphs_.mesh_to_grid.features),
+                                                   mesh_latent, grid, graphs_.mesh_to_grid);
+  (void)m2g_edges;
+  return output->forward(grid_latent);
+}
+
+double GraphNetworkImpl::processor_flops() const {
+  const double L = spec_.latent, E = double(graphs_.mesh.size()), M = double(graphs_.mesh_nodes);
+  // Edge MLP: split first layer (edge block on E, two node blocks on M), second layer on E.
+  const double edge = 2 * E * L * L + 2 * 2 * M * L * L + 2 * E * L * L;
+  // Node MLP: first layer 2L -> L on M, second layer on M.
+  const double node = 2 * M * 2 * L * L + 2 * M * L * L;
+  return spec_.layers * (edge + node);
+}
+
+}  // namespace gale

@@ -1,0 +1,90 @@
+#pragma once
+// GraphCast's encoder-processor-decoder on the icosahedral multi-mesh:
+//   encoder    grid -> mesh: embed grid nodes, mesh nodes and edges, one interaction
+//              network over the grid->mesh edges (grid latents then updated by an MLP);
+//   processor  `layers` interaction networks over the multi-mesh edges (unshared weights);
+//   decoder    mesh -> grid: one interaction network over the mesh->grid edges, then an
+//              MLP to the output channels.
+// Every MLP is Linear -> swish -> Linear (-> LayerNorm except the output), every update is
+// residual. The network knows only normalised tensors [batch, grid point, channel].
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+
+#include <memory>
+
+#include "core/grid.hpp"
+#include "gnn/message_passing.hpp"
+
+namespace gale {
+
+struct GraphNetworkSpec {
+  int mesh_level = 3;          // finest icosahedral refinement (M3: 642 nodes)
+  int latent = 64;             // width of every latent and hidden layer
+  int layers = 6;              // processor message-passing steps
+  double radius_factor = 0.6;  // grid->mesh radius, in finest-mesh edge lengths
+};
+
+// The three graphs between a grid and the multi-mesh, with their static features.
+struct MeshGraphs {
+  std::int64_t grid_nodes = 0, mesh_nodes = 0;
+  at::Tensor mesh_node_features;  // [mesh nodes, 3]
+  EdgeSet grid_to_mesh, mesh, mesh_to_grid;
+};
+MeshGraphs build_mesh_graphs(const Grid& grid, const GraphNetworkSpec& spec);
+
+class MlpImpl : public torch::nn::Module {
+ public:
+  MlpImpl(std::int64_t in, std::int64_t hidden, std::int64_t out, bool layer_norm);
+  at::Tensor forward(const at::Tensor& x) { return finish(first->forward(x)); }
+  // The rest of the MLP after its first linear layer (whose pre-activation a caller
+  // may assemble piecewise, see InteractionImpl).
+  at::Tensor finish(const at::Tensor& preactivation);
+  torch::nn::Linear first{nullptr}, second{nullptr};
+  torch::nn::LayerNorm norm{nullptr};
+};
+TORCH_MODULE(Mlp);
+
+// One message-passing step: edges <- edges + MLP([edge, sender, receiver]), then
+// receivers <- receivers + MLP([receiver, sum of incoming edges]).
+class InteractionImpl : public torch::nn::Module {
+ public:
+  explicit InteractionImpl(std::int64_t latent);
+  // edges [E, L] or [B, E, L]; senders [B, Ns, L]; receivers [B, Nr, L].
+  // Returns the updated edges and receivers.
+  std::pair<at::Tensor, at::Tensor> forward(const at::Tensor& edges, const at::Tensor& senders,
+                                            const at::Tensor& receivers, const EdgeSet& graph);
+  Mlp edge_mlp{nullptr}, node_mlp{nullptr};
+
+ private:
+  std::int64_t latent_;
+};
+TORCH_MODULE(Interaction);
+
+class GraphNetworkImpl : public torch::nn::Module {
+ public:
+  GraphNetworkImpl(const GraphNetworkSpec& spec, const Grid& grid, std::int64_t in_channels,
+                   std::int64_t out_channels);
+  // x [B, grid points, in_channels] -> [B, grid points, out_channels]
+  at::Tensor forward(const at::Tensor& x);
+  // Moves parameters and graphs.
+  void to_device(const at::Device& device);
+
+  const MeshGraphs& graphs() const { return graphs_; }
+  const GraphNetworkSpec& spec() const { return spec_; }
+  // Multiply-adds x 2 of one processor pass for a batch of one (the dense layers only).
+  double processor_flops() const;
+
+  Mlp grid_embed{nullptr}, mesh_embed{nullptr}, grid_to_mesh_embed{nullptr}, mesh_edge_embed{nullptr},
+      mesh_to_grid_embed{nullptr}, grid_update{nullptr}, output{nullptr};
+  Interaction encoder{nullptr}, decoder{nullptr};
+  torch::nn::ModuleList processor{nullptr};
+
+ private:
+  GraphNetworkSpec spec_;
+  MeshGraphs graphs_;
+};
+TORCH_MODULE(GraphNetwork);
+
+}  // namespace gale

@@ -1,0 +1,28 @@
+#pragma once
+// Forecasters to and from checkpoint files: the metadata that rebuilds the model (grid,
+// variables, step, mesh, normalisation) and the checks that refuse a checkpoint which does
+// not fit the run's config or data, naming the exact mismatch.
+#include <string>
+
+#include "gnn/checkpoint_file.hpp"
+#include "gnn/forecaster.hpp"
+
+namespace gale {
+
+// Metadata that describes `model` (the caller adds config, data fingerprint, seed, step).
+nlohmann::json forecaster_metadata(const ForecasterImpl& model);
+
+// The model's weights as a LibTorch archive, and back.
+std::string serialise_weights(torch::nn::Module& module);
+void load_weights(torch::nn::Module& module, const std::string& archive, const std::string& what);
+
+// Rebuilds the forecaster a checkpoint describes and loads its weights (on the CPU).
+Forecaster load_forecaster(const CheckpointFile& checkpoint, const std::string& path);
+Forecaster load_forecaster(const std::string& path);
+
+// Throws ConfigError "checkpoint PATH does not match ...: KEY is A in the checkpoint but B
+// in the run" for the first of `keys` (JSON pointers, e.g. "/network/latent") that differs.
+void require_matching(const nlohmann::json& checkpoint, const nlohmann::json& run, const std::vector<std::string>& keys,
+                      const std::string& path, const std::string& run_name);
+
+}  // namespace gale

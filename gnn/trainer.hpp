@@ -1,0 +1,83 @@
+#pragma once
+// `gale train`: the GNN forecaster trained on a dataset index of reanalysis (or nature-run)
+// files. Area-, variable- and level-weighted MSE of the normalised one-step difference,
+// AdamW with warm-up and cosine decay, gradient clipping, autoregressive fine-tuning with a
+// rollout length that grows on a schedule, data parallel over MPI ranks (gradients summed
+// with MPI_Allreduce), batches streamed with a prefetch thread, checkpoints that resume bit
+// for bit.
+#include <mpi.h>
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "gnn/forecaster.hpp"
+#include "ingest/dataset_index.hpp"
+
+namespace gale {
+
+struct Period {
+  TimePoint start{}, end{};  // [start, end)
+  bool contains(TimePoint t) const { return t >= start && t < end; }
+};
+
+struct TrainingSpec {
+  std::vector<std::string> files;
+  std::vector<Variable> variables;
+  Duration step = std::chrono::hours(6);
+  Period train, validation, test;
+  GraphNetworkSpec network;
+  std::map<std::string, double> variable_weights;  // key -> weight (default 1)
+  double learning_rate = 1e-3, min_learning_rate = 1e-5, weight_decay = 0.1, clip_norm = 1.0;
+  int warmup_steps = 100;
+  int steps = 1000;
+  int batch_size = 4;  // global, over all ranks
+  std::vector<std::pair<int, int>> rollout{{0, 1}};  // (from optimiser step, rollout length)
+  int validation_samples = 16;
+  int validate_every = 250;
+  int checkpoint_every = 250;
+  std::uint64_t seed = 1;
+  int threads = 0;  // torch intra-op threads (0: GALE_THREADS or all cores)
+  std::string device = "cpu";
+  std::string output;         // the checkpoint file (latest state; resumed from)
+  nlohmann::json run_config;  // the resolved `train:` config (provenance, resume check)
+};
+
+// Parses the `train:` section; every key validated. Paths resolved against the config.
+TrainingSpec parse_training_config(const Config& config);
+
+struct TrainingResult {
+  std::vector<double> losses;             // training loss per optimiser step (global batch)
+  std::vector<double> validation_losses;  // at each validation
+  int steps_run = 0;                      // optimiser steps this call ran (resume skips the rest)
+};
+
+// Collective over `comm`; rank 0 writes the checkpoint. With `resume`, continues from the
+// checkpoint at spec.output when it exists (refused if its config differs).
+TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool resume);
+
+// Rollout length in force at an optimiser step.
+int rollout_at(const std::vector<std::pair<int, int>>& schedule, int step);
+// Warm-up then cosine decay.
+double learning_rate_at(const TrainingSpec& spec, int step);
+
+// Latitude-weighted RMSE per variable and lead of the model, persistence and climatology
+// (the per-point mean of the training period) over forecasts started at `starts`.
+struct SkillTable {
+  std::vector<std::string> variables;
+  std::vector<int> lead_steps;
+  std::vector<std::vector<double>> model, persistence, climatology;  // [lead][variable]
+  int cases = 0;
+  std::string text(Duration step) const;
+};
+SkillTable evaluate_skill(ForecasterImpl& model, const DatasetIndex& data, const std::vector<TimePoint>& starts,
+                          const std::vector<int>& lead_steps, const std::vector<TimePoint>& climatology_times);
+
+// Sample times usable for a rollout of `rollout` steps: t - step, t, ..., t + rollout*step
+// all in the data and in the period.
+std::vector<TimePoint> sample_times(const DatasetIndex& data, const Period& period, Duration step, int rollout);
+
+}  // namespace gale

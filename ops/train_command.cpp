@@ -1,0 +1,39 @@
+#include "ops/train_command.hpp"
+
+#include <fmt/format.h>
+#include <mpi.h>
+
+#include "core/errors.hpp"
+#include "gnn/model_io.hpp"
+#include "gnn/tensor_bridge.hpp"
+#include "gnn/trainer.hpp"
+
+namespace gale {
+
+std::string run_train_command(const Config& config, bool resume) {
+  const auto spec = parse_training_config(config);
+  train_forecaster(MPI_COMM_WORLD, spec, resume);
+  return spec.output;
+}
+
+std::string run_evaluate_command(const Config& config, int cases) {
+  const auto spec = parse_training_config(config);
+  configure_torch_threads(spec.threads);
+  auto checkpoint = read_checkpoint_file(spec.output);
+  auto model = load_forecaster(checkpoint, spec.output);
+  const DatasetIndex data(spec.files, spec.variables);
+  const std::vector<int> leads{1, 4, 12, 20};  // 6 h, 24 h, 72 h, 120 h at a 6 h step
+  const auto all = sample_times(data, spec.test, spec.step, leads.back());
+  if (all.empty()) throw DataError("evaluate: the test period holds no 5-day forecast case");
+  std::vector<TimePoint> starts;
+  const int n = std::min<int>(cases, int(all.size()));
+  for (int i = 0; i < n; ++i) starts.push_back(all[std::size_t(i) * all.size() / std::size_t(n)]);
+  std::vector<TimePoint> climate;
+  for (const auto t : data.times())
+    if (spec.train.contains(t)) climate.push_back(t);
+  const auto table = evaluate_skill(*model, data, starts, leads, climate);
+  return fmt::format("checkpoint {} (sha256 {})\n{}", spec.output, checkpoint_digest(spec.output),
+                     table.text(spec.step));
+}
+
+}  // namespace gale

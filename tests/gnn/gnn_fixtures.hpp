@@ -1,0 +1,57 @@
+#pragma once
+// A tiny nature run (T10: 32 x 16 Gaussian grid, 40 days 6-hourly) made once per test
+// process through the CLI, and a training config over it for a small network.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "core/config.hpp"
+#include "tests/run_command.hpp"
+
+namespace gale::test {
+
+inline const std::filesystem::path& gnn_test_dir() {
+  static const std::filesystem::path dir = [] {
+    auto d = std::filesystem::temp_directory_path() / ("gale-gnn-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(d);
+    std::ofstream(d / "nr.yaml") << "naturerun:\n  model: {truncation: 10, dt_minutes: 30, seed: 11}\n"
+                                    "  start: 2001-01-01T00\n  spinup_days: 20\n  length_days: 40\n"
+                                    "  file_span: day\n";
+    std::string out;
+    if (run_gale("naturerun -q -c " + (d / "nr.yaml").string() + " -o " + (d / "nr").string(), out) != 0)
+      throw std::runtime_error("nature run for the gnn tests failed: " + out);
+    return d;
+  }();
+  return dir;
+}
+
+// A `train:` config over the tiny nature run (train Jan 1-30, validate Jan 30-Feb 4, test
+// Feb 4-10); `extra` lines are appended inside `train:`.
+inline std::string tiny_training_yaml(const std::string& output, int steps, const std::string& extra = "") {
+  const auto dir = gnn_test_dir();
+  return "train:\n"
+         "  data:\n"
+         "    files: " + (dir / "nr" / "naturerun-*.nc").string() + "\n"
+         "    variables: [z500, u500, v500, t500]\n"
+         "    train: {start: 2001-01-01T00, end: 2001-01-30T00}\n"
+         "    validation: {start: 2001-01-30T00, end: 2001-02-04T00}\n"
+         "    test: {start: 2001-02-04T00, end: 2001-02-10T00}\n"
+         "  network: {mesh_level: 2, latent: 32, layers: 3}\n"
+         "  optimiser: {learning_rate: 3.0e-3, warmup_steps: 20, weight_decay: 0.0}\n"
+         "  steps: " + std::to_string(steps) + "\n"
+         "  batch_size: 4\n"
+         "  validation_samples: 8\n"
+         "  validate_every: 100\n"
+         "  checkpoint_every: 1000\n"
+         "  seed: 5\n"
+         "  threads: 1\n"
+         "  output: " + output + "\n" + extra;
+}
+
+inline Config tiny_training_config(const std::string& output, int steps, const std::string& extra = "") {
+  return Config::from_string(tiny_training_yaml(output, steps, extra), "tiny-train.yaml");
+}
+
+}  // namespace gale::test
