@@ -1,6 +1,7 @@
 #include "gnn/graph_network.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/functional/linear.h>
 
@@ -54,15 +55,20 @@ InteractionImpl::InteractionImpl(std::int64_t latent) : latent_(latent) {
   node_mlp = register_module("node_mlp", Mlp(2 * latent, latent, latent, true));
 }
 
+at::Tensor InteractionImpl::edge_term(const at::Tensor& edges) const {
+  return torch::nn::functional::linear(edges, edge_mlp->first->weight.narrow(1, 0, latent_), edge_mlp->first->bias);
+}
+
 std::pair<at::Tensor, at::Tensor> InteractionImpl::forward(const at::Tensor& edges, const at::Tensor& senders,
-                                                           const at::Tensor& receivers, const EdgeSet& graph) {
+                                                           const at::Tensor& receivers, const EdgeSet& graph,
+                                                           const at::Tensor& precomputed_edge_term) {
   namespace F = torch::nn::functional;
   const auto L = latent_;
   // The first layer of the edge MLP on [edge, sender, receiver] is split into its three
   // blocks: the node blocks act on the nodes before gathering (there are far fewer nodes
   // than edges), which is the same function at a fraction of the multiply-adds.
   const auto& w = edge_mlp->first->weight;
-  auto pre = F::linear(edges, w.narrow(1, 0, L), edge_mlp->first->bias) +
+  auto pre = (precomputed_edge_term.defined() ? precomputed_edge_term : edge_term(edges)) +
              gather_nodes(F::linear(senders, w.narrow(1, L, L)), graph.senders) +
              gather_nodes(F::linear(receivers, w.narrow(1, 2 * L, L)), graph.receivers);
   auto new_edges = edges + edge_mlp->finish(pre);
@@ -97,26 +103,52 @@ void GraphNetworkImpl::to_device(const at::Device& device) {
   graphs_.mesh_to_grid = graphs_.mesh_to_grid.to(device);
 }
 
+std::int64_t GraphNetworkImpl::weights_version() const {
+  std::int64_t version = 0;
+  for (const auto& p : parameters()) version += std::int64_t(p._version());
+  return version;
+}
+
+GraphNetworkImpl::StaticLatents GraphNetworkImpl::static_latents() {
+  const bool reusable = !at::GradMode::is_enabled();
+  if (reusable && cache_.version == weights_version() && cache_.mesh_nodes.defined()) return cache_;
+  StaticLatents s;
+  s.mesh_nodes = mesh_embed->forward(graphs_.mesh_node_features);
+  s.grid_to_mesh = grid_to_mesh_embed->forward(graphs_.grid_to_mesh.features);
+  s.mesh = mesh_edge_embed->forward(graphs_.mesh.features);
+  s.mesh_to_grid = mesh_to_grid_embed->forward(graphs_.mesh_to_grid.features);
+  s.encoder_term = encoder->edge_term(s.grid_to_mesh);
+  s.processor_term = (*processor)[0]->as<InteractionImpl>()->edge_term(s.mesh);
+  s.decoder_term = decoder->edge_term(s.mesh_to_grid);
+  if (reusable) {
+    s.version = weights_version();
+    cache_ = s;
+  } else {
+    cache_ = {};  // weights are about to change: do not keep tensors tied to the graph
+  }
+  return s;
+}
+
 at::Tensor GraphNetworkImpl::forward(const at::Tensor& x) {
   const auto batch = x.size(0);
+  const auto s = static_latents();
   auto grid = grid_embed->forward(x);
-  auto mesh = mesh_embed->forward(graphs_.mesh_node_features).unsqueeze(0).expand({batch, -1, -1});
+  auto mesh = s.mesh_nodes.unsqueeze(0).expand({batch, -1, -1});
   // Encoder: grid -> mesh.
-  auto [g2m_edges, mesh_latent] = encoder->forward(grid_to_mesh_embed->forward(graphs_.grid_to_mesh.features), grid,
-                                                   mesh, graphs_.grid_to_mesh);
-  (void)g2m_edges;
+  auto mesh_latent = encoder->forward(s.grid_to_mesh, grid, mesh, graphs_.grid_to_mesh, s.encoder_term).second;
   grid = grid + grid_update->forward(grid);
   // Processor on the multi-mesh.
-  auto edges = mesh_edge_embed->forward(graphs_.mesh.features);
+  auto edges = s.mesh;
+  bool first = true;
   for (const auto& layer : *processor) {
-    auto [e, m] = layer->as<InteractionImpl>()->forward(edges, mesh_latent, mesh_latent, graphs_.mesh);
+    auto [e, m] = layer->as<InteractionImpl>()->forward(edges, mesh_latent, mesh_latent, graphs_.mesh,
+                                                         first ? s.processor_term : at::Tensor());
     edges = e;
     mesh_latent = m;
+    first = false;
   }
   // Decoder: mesh -> grid.
-  auto [m2g_edges, grid_latent] = decoder->forward(mesh_to_grid_embed->forward(graphs_.mesh_to_grid.features),
-                                                   mesh_latent, grid, graphs_.mesh_to_grid);
-  (void)m2g_edges;
+  auto grid_latent = decoder->forward(s.mesh_to_grid, mesh_latent, grid, graphs_.mesh_to_grid, s.decoder_term).second;
   return output->forward(grid_latent);
 }
 

@@ -51,10 +51,14 @@ TORCH_MODULE(Mlp);
 class InteractionImpl : public torch::nn::Module {
  public:
   explicit InteractionImpl(std::int64_t latent);
-  // edges [E, L] or [B, E, L]; senders [B, Ns, L]; receivers [B, Nr, L].
+  // edges [E, L] or [B, E, L]; senders [B, Ns, L]; receivers [B, Nr, L]. `edge_term`, when
+  // given, is edge_term(edges) computed before (constant edges at inference).
   // Returns the updated edges and receivers.
   std::pair<at::Tensor, at::Tensor> forward(const at::Tensor& edges, const at::Tensor& senders,
-                                            const at::Tensor& receivers, const EdgeSet& graph);
+                                            const at::Tensor& receivers, const EdgeSet& graph,
+                                            const at::Tensor& edge_term = {});
+  // The edge block of the edge MLP's first layer, with its bias: [.., E, L].
+  at::Tensor edge_term(const at::Tensor& edges) const;
   Mlp edge_mlp{nullptr}, node_mlp{nullptr};
 
  private:
@@ -82,8 +86,19 @@ class GraphNetworkImpl : public torch::nn::Module {
   torch::nn::ModuleList processor{nullptr};
 
  private:
+  // Everything computed from the constant graph features alone: the embedded mesh nodes
+  // and edges and the first interactions' edge terms. Reused while no gradient is taken
+  // and the weights are unchanged (their version counters), recomputed otherwise.
+  struct StaticLatents {
+    std::int64_t version = -1;
+    at::Tensor mesh_nodes, grid_to_mesh, mesh, mesh_to_grid, encoder_term, processor_term, decoder_term;
+  };
+  StaticLatents static_latents();
+  std::int64_t weights_version() const;
+
   GraphNetworkSpec spec_;
   MeshGraphs graphs_;
+  StaticLatents cache_;
 };
 TORCH_MODULE(GraphNetwork);
 
