@@ -101,10 +101,20 @@ ForecastOutputs run_forecast_command(const Config& config, bool resume) {
   }();
   for (std::size_t i = stepper->input_times(); i-- > 0;)
     request.times.push_back(analysis_time - std::int64_t(i) * stepper->time_step());
-  Selection selection = open_selection(parse_sources(input.at("sources"), config), request);
+  const auto sources = parse_sources(input.at("sources"), config);
+  Selection selection = open_selection(sources, request);
   if (!selection.report().ok())
     throw DataError("forecast: the initial conditions are incomplete\n" + selection.report().text());
   const State loaded = selection.load();
+  if (!loaded.grid()->same_as(*stepper->grid())) {
+    const auto& model = node.at("model");
+    throw DataError(fmt::format(
+        "forecast: the initial conditions ({}) are on a {} grid of {} points, but the model{} runs on a {} grid of {} "
+        "points; regrid the input or use a model for that grid",
+        sources.front().path, to_string(loaded.grid()->kind()),
+        loaded.grid()->size(), model.has("checkpoint") ? " " + config.resolve_path(model.get_string("checkpoint")) : "",
+        to_string(stepper->grid()->kind()), stepper->grid()->size()));
+  }
   // The stepper's full variable set (wind speed derived from the winds).
   State initial(loaded.members(), loaded.valid_times(), stepper->variables(), loaded.grid(), analysis_time);
   for (std::size_t m = 0; m < loaded.members(); ++m)

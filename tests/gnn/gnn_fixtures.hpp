@@ -16,7 +16,7 @@ inline const std::filesystem::path& gnn_test_dir() {
   static const std::filesystem::path dir = [] {
     auto d = std::filesystem::temp_directory_path() / ("gale-gnn-" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
-    std::ofstream(d / "nr.yaml") << "naturerun:\n  model: {truncation: 10, dt_minutes: 30, seed: 11}\n"
+    std::ofstream(d / "nr.yaml") << "naturerun:\n  model: {truncation: 10, dt_minutes: 30, seed: 11, jet_speed: 15, forcing_rms: 5.0e-11}\n"
                                     "  start: 2001-01-01T00\n  spinup_days: 20\n  length_days: 40\n"
                                     "  file_span: day\n";
     std::string out;
