@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cstdio>
 #include <iostream>
 
@@ -20,6 +21,11 @@
 
 #include <mpi.h>
 #include "ops/state_summary.hpp"
+
+#include <unistd.h>
+
+#include <array>
+#include <filesystem>
 #include "ops/version.hpp"
 
 namespace {
@@ -123,9 +129,33 @@ int run_evaluate(const std::string& config_file, const std::vector<std::string>&
 #endif
 }
 
+// `gale schedule` is the gale-schedule executable beside this one (see ops/CMakeLists.txt).
+int run_schedule(int argc, char** argv) {
+  std::array<char, 4096> self{};
+  const auto n = ::readlink("/proc/self/exe", self.data(), self.size() - 1);
+  const auto dir = n > 0 ? std::filesystem::path(std::string(self.data(), std::size_t(n))).parent_path()
+                         : std::filesystem::path(".");
+  const auto daemon = (dir / "gale-schedule").string();
+  std::vector<char*> args{const_cast<char*>(daemon.c_str())};
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) != "schedule") args.push_back(argv[i]);
+  args.push_back(nullptr);
+  ::execv(daemon.c_str(), args.data());
+  throw InputError(daemon + ": cannot run the scheduler daemon (is it installed beside gale?)");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The daemon has its own executable and options (gale-schedule --help).
+  if (argc > 1 && std::string(argv[1]) == "schedule") {
+    try {
+      return run_schedule(argc, argv);
+    } catch (const gale::Error& e) {
+      std::cerr << "gale schedule: " << e.what() << "\n";
+      return e.exit_code();
+    }
+  }
   CLI::App app{"gale: machine-learned global ensemble weather forecasting"};
   app.require_subcommand(1);
   app.fallthrough();  // global flags (-v, -q) may follow the subcommand
@@ -170,6 +200,8 @@ int main(int argc, char** argv) {
   evaluate_cmd->add_option("-c,--config", config_file, "the training YAML config")->required()->check(CLI::ExistingFile);
   evaluate_cmd->add_option("--set", overrides, "override a config value: key.path=value");
   evaluate_cmd->add_option("--cases", cases, "forecasts started through the test period")->check(CLI::Range(1, 100000));
+
+  app.add_subcommand("schedule", "the forecast daemon (runs gale-schedule; see gale-schedule --help)");
 
   try {
     app.parse(argc, argv);
