@@ -185,6 +185,17 @@ class Progress {
 
 }  // namespace
 
+std::vector<std::string> training_files(const TrainingSpec& spec) {
+  std::vector<std::string> files;
+  for (const auto& pattern : spec.files)
+    try {
+      for (auto& f : expand_glob(pattern)) files.push_back(std::move(f));
+    } catch (const InputError& e) {
+      throw InputError(std::string("train.data.files: ") + e.what());
+    }
+  return files;
+}
+
 int rollout_at(const std::vector<std::pair<int, int>>& schedule, int step) {
   int length = 1;
   for (const auto& [from, n] : schedule)
@@ -218,13 +229,7 @@ TrainingSpec parse_training_config(const Config& config) {
   TrainingSpec spec;
   const auto data = node.at("data");
   data.allow_only({"files", "variables", "step_hours", "train", "validation", "test"});
-  for (const auto& pattern : data.at("files").as_strings()) {
-    try {
-      for (auto& f : expand_glob(config.resolve_path(pattern))) spec.files.push_back(std::move(f));
-    } catch (const InputError& e) {
-      data.at("files").fail(e.what());
-    }
-  }
+  for (const auto& pattern : data.at("files").as_strings()) spec.files.push_back(config.resolve_path(pattern));
   for (const auto& key : data.at("variables").as_strings()) {
     try {
       spec.variables.push_back(parse_variable_key(key));
@@ -305,7 +310,7 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
   configure_torch_threads(spec.threads);
   const at::Device device(spec.device);
 
-  const DatasetIndex data(spec.files, spec.variables);
+  const DatasetIndex data(training_files(spec), spec.variables);
   int max_rollout = 1;
   for (const auto& r : spec.rollout) max_rollout = std::max(max_rollout, r.second);
   const auto train_times = sample_times(data, spec.train, spec.step, max_rollout);

@@ -25,7 +25,7 @@ struct Period {
 };
 
 struct TrainingSpec {
-  std::vector<std::string> files;
+  std::vector<std::string> files;  // paths or glob patterns (expanded by training_files)
   std::vector<Variable> variables;
   Duration step = std::chrono::hours(6);
   Period train, validation, test;
@@ -54,6 +54,9 @@ struct TrainingResult {
   std::vector<double> validation_losses;  // at each validation
   int steps_run = 0;                      // optimiser steps this call ran (resume skips the rest)
 };
+
+// The data files: the patterns expanded, sorted. InputError when one matches nothing.
+std::vector<std::string> training_files(const TrainingSpec& spec);
 
 // Collective over `comm`; rank 0 writes the checkpoint. With `resume`, continues from the
 // checkpoint at spec.output when it exists (refused if its config differs).

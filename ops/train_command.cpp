@@ -21,7 +21,7 @@ std::string run_evaluate_command(const Config& config, int cases) {
   configure_torch_threads(spec.threads);
   auto checkpoint = read_checkpoint_file(spec.output);
   auto model = load_forecaster(checkpoint, spec.output);
-  const DatasetIndex data(spec.files, spec.variables);
+  const DatasetIndex data(training_files(spec), spec.variables);
   const std::vector<int> leads{1, 4, 12, 20};  // 6 h, 24 h, 72 h, 120 h at a 6 h step
   const auto all = sample_times(data, spec.test, spec.step, leads.back());
   if (all.empty()) throw DataError("evaluate: the test period holds no 5-day forecast case");

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "core/errors.hpp"
+#include "core/hash.hpp"
 #include "gnn/gnn_stepper.hpp"
 #include "gnn/model_io.hpp"
 #include "gnn/trainer.hpp"
@@ -47,7 +48,7 @@ const std::string& trained_checkpoint() {
 TEST_CASE("a few hundred training steps beat persistence on held-out cases") {
   const auto spec = parse_training_config(tiny_training_config(trained_checkpoint(), 300));
   auto model = load_forecaster(trained_checkpoint());
-  const DatasetIndex data(spec.files, spec.variables);
+  const DatasetIndex data(training_files(spec), spec.variables);
   const auto starts = sample_times(data, spec.test, spec.step, 4);
   REQUIRE(starts.size() >= 10);
   std::vector<TimePoint> climate;
@@ -133,7 +134,7 @@ TEST_CASE("the GNN stepper forecasts like the forecaster and names a NaN input")
   CHECK(stepper.variables().back().key() == "ws500");
   CHECK(stepper.input_times() == 2);
   const auto spec = parse_training_config(tiny_training_config(trained_checkpoint(), 300));
-  const DatasetIndex data(spec.files, spec.variables);
+  const DatasetIndex data(training_files(spec), spec.variables);
   const TimePoint t = parse_iso8601("2001-02-05T00");
   const auto six = std::chrono::hours(6);
   State inputs(1, {t - six, t}, stepper.variables(), data.grid(), t);
@@ -159,4 +160,23 @@ TEST_CASE("the GNN stepper forecasts like the forecaster and names a NaN input")
   } catch (const DataError& e) {
     CHECK_THAT(e.what(), Catch::Contains("t500") && Catch::Contains("2001-02-05T00") && Catch::Contains("not finite"));
   }
+}
+
+TEST_CASE("the committed default checkpoint verifies and describes the default training config") {
+  const std::string file = std::string(GALE_SOURCE_DIR) + "/models/gnn-default.gale";
+  const auto checkpoint = read_checkpoint_file(file);  // digest checked here
+  std::ifstream sum(file + ".sha256");
+  std::string digest;
+  REQUIRE(sum >> digest);
+  CHECK(digest == sha256_file(file));
+  const auto& meta = checkpoint.metadata;
+  CHECK(meta.at("variables") == nlohmann::json({"z500", "u500", "v500", "t500"}));
+  CHECK(meta.at("grid").at("kind") == "regular_gg");
+  CHECK(meta.at("grid").at("latitudes").size() == 64);
+  CHECK(meta.at("time_step_hours") == 6.0);
+  const auto spec = parse_training_config(Config::from_file(std::string(GALE_SOURCE_DIR) + "/configs/train-gnn.yaml"));
+  CHECK(meta.at("config") == spec.run_config);
+  CHECK(meta.at("training").at("step") == spec.steps);
+  auto model = load_forecaster(checkpoint, file);
+  CHECK(model->spec().network.latent == spec.network.latent);
 }
