@@ -31,7 +31,12 @@ echo "== gale /metrics on 127.0.0.1:$PORT, ${SECONDS_RUN} s, 4 keep-alive client
 before=$(rss)
 ab -q -k -c 4 -t "$SECONDS_RUN" -n 100000000 "http://127.0.0.1:$PORT/metrics" > gale.txt 2>&1 || true
 after=$(rss)
-grep -E "Complete requests|Failed requests|Non-2xx|Requests per second" gale.txt | sed 's/^/  /'
+grep -E "Complete requests|Failed requests|\(Connect:|Non-2xx|Requests per second" gale.txt | sed 's/^/  /'
+# ab counts a response whose length differs from the first as "failed (Length)": the
+# scrape includes the exposer's own counters (scrapes, bytes), so its length changes
+# with every request. Connection, receive and exception failures and non-2xx replies are
+# the real errors.
+awk '/\(Connect:/ {gsub(",", ""); print "  real errors (connect + receive + exceptions): " $2 + $4 + $8}' gale.txt
 echo "  daemon RSS: ${before} kB before, ${after} kB after"
 
 PEER_PORT=$((PORT + 1))
