@@ -10,28 +10,36 @@
 #include "ensemble/runner.hpp"
 #include "ingest/shallow_water_stepper.hpp"
 #include "ops/ingest_config.hpp"
-#ifdef GALE_HAVE_TORCH
-#include "ops/model_factory.hpp"
-#endif
 
 namespace gale {
 
 namespace {
+LearnedStepperFactory g_learned_stepper = nullptr;
+
 std::unique_ptr<Stepper> make_stepper(const ConfigNode& node, const Config& config) {
   node.allow_only({"type", "truncation", "dt_minutes", "step_hours", "checkpoint", "threads"});
   const auto type = node.get_choice("type", "shallow-water", {"shallow-water", "gnn"});
   if (type == "gnn") {
-#ifdef GALE_HAVE_TORCH
-    return make_gnn_stepper(config.resolve_path(node.get_string("checkpoint")), int(node.get_long("threads", 0, 0, 1024)));
-#else
-    node.at("type").fail("this gale was built without LibTorch (GALE_WITH_TORCH=OFF): no learned models");
-#endif
+    if (!g_learned_stepper)
+      node.at("type").fail("learned models run in gale-ml, the LibTorch build of gale (`gale forecast` hands over to "
+                           "it; it is missing when built with GALE_WITH_TORCH=OFF)");
+    return g_learned_stepper(config.resolve_path(node.get_string("checkpoint")),
+                             int(node.get_long("threads", 0, 0, 1024)));
   }
   ShallowWaterConfig c = shallow_water_config(int(node.get_long("truncation", 42, 5, 341)));
   c.dt_seconds = 60 * node.get_double("dt_minutes", c.dt_seconds / 60, 0.5, 120);
   return std::make_unique<ShallowWaterStepper>(c, node.get_double("step_hours", 6, 0.25, 48));
 }
 }  // namespace
+
+void set_learned_stepper_factory(LearnedStepperFactory factory) { g_learned_stepper = factory; }
+
+bool forecast_uses_learned_model(const Config& config) {
+  const auto root = config.root();
+  if (!root.has("forecast") || !root.at("forecast").has("model")) return false;
+  const auto model = root.at("forecast").at("model");
+  return model.has("type") && model.get_string("type") == "gnn";
+}
 
 ForecastOutputs run_forecast_command(const Config& config, bool resume) {
   const auto root = config.root();

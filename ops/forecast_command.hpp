@@ -18,6 +18,7 @@
 #include <string>
 
 #include "core/config.hpp"
+#include "core/stepper.hpp"
 
 namespace gale {
 
@@ -25,6 +26,12 @@ struct ForecastOutputs {
   std::string run_dir;
   int leads = 0, computed = 0;
 };
+
+// Learned models (LibTorch) are linked only into gale-ml, which registers their factory;
+// the plain gale hands a forecast with `model: {type: gnn}` over to gale-ml.
+using LearnedStepperFactory = std::unique_ptr<Stepper> (*)(const std::string& checkpoint, int threads);
+void set_learned_stepper_factory(LearnedStepperFactory factory);
+bool forecast_uses_learned_model(const Config& config);
 
 // Collective: every rank calls it (MPI already initialised).
 ForecastOutputs run_forecast_command(const Config& config, bool resume);

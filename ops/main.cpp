@@ -15,7 +15,8 @@
 #include "ops/naturerun_command.hpp"
 #include "ops/verify_command.hpp"
 #include "ops/forecast_command.hpp"
-#ifdef GALE_HAVE_TORCH
+#ifdef GALE_ML
+#include "ops/model_factory.hpp"
 #include "ops/train_command.hpp"
 #endif
 
@@ -36,6 +37,25 @@ Config load_config(const std::string& file, const std::vector<std::string>& over
   Config config = Config::from_file(file);
   for (const auto& o : overrides) config.set(o);
   return config;
+}
+
+// Runs the executable `name` beside this one with this process's arguments (less `drop`).
+// Two commands live in their own executables: `gale schedule` (gale-schedule, which must
+// not load LibTorch) and everything with a learned model (gale-ml, the LibTorch build:
+// loading LibTorch costs ~0.5 s and ~450 MB resident, which the other commands should not pay).
+[[noreturn]] void exec_sibling(const std::string& name, int argc, char** argv, const std::string& drop = "") {
+  std::array<char, 4096> self{};
+  const auto n = ::readlink("/proc/self/exe", self.data(), self.size() - 1);
+  const auto dir = n > 0 ? std::filesystem::path(std::string(self.data(), std::size_t(n))).parent_path()
+                         : std::filesystem::path(".");
+  const auto program = (dir / name).string();
+  std::vector<char*> args{const_cast<char*>(program.c_str())};
+  for (int i = 1; i < argc; ++i)
+    if (drop.empty() || std::string(argv[i]) != drop) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  ::execv(program.c_str(), args.data());
+  throw InputError(program + ": cannot run it (" + (name == "gale-ml" ? "learned models need the LibTorch build, "
+                                                                         "GALE_WITH_TORCH=ON" : "is it installed beside gale?") + ")");
 }
 
 int run_inspect(const std::vector<std::string>& files) {
@@ -82,7 +102,14 @@ int run_verify(const std::string& config_file, const std::vector<std::string>& o
 
 // MPI is initialised only for the commands that use it (a plain `gale inspect` should not
 // pay for it); errors on any rank end the whole job with that rank's exit code.
-int run_forecast(const std::string& config_file, const std::vector<std::string>& overrides, bool resume) {
+int run_forecast(const std::string& config_file, const std::vector<std::string>& overrides, bool resume, [[maybe_unused]] int argc,
+                 [[maybe_unused]] char** argv) {
+#ifdef GALE_ML
+  set_learned_stepper_factory(&make_gnn_stepper);
+#else
+  // Before MPI_Init: under mpirun every rank replaces itself with gale-ml.
+  if (forecast_uses_learned_model(load_config(config_file, overrides))) exec_sibling("gale-ml", argc, argv);
+#endif
   MPI_Init(nullptr, nullptr);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -100,8 +127,8 @@ int run_forecast(const std::string& config_file, const std::vector<std::string>&
   return 0;
 }
 
+#ifdef GALE_ML
 int run_train(const std::string& config_file, const std::vector<std::string>& overrides, bool resume) {
-#ifdef GALE_HAVE_TORCH
   MPI_Init(nullptr, nullptr);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -115,34 +142,13 @@ int run_train(const std::string& config_file, const std::vector<std::string>& ov
   }
   MPI_Finalize();
   return 0;
-#else
-  throw UserError("gale train: this gale was built without LibTorch (GALE_WITH_TORCH=OFF)");
-#endif
 }
 
 int run_evaluate(const std::string& config_file, const std::vector<std::string>& overrides, int cases) {
-#ifdef GALE_HAVE_TORCH
   std::cout << run_evaluate_command(load_config(config_file, overrides), cases) << std::flush;
   return 0;
-#else
-  throw UserError("gale evaluate: this gale was built without LibTorch (GALE_WITH_TORCH=OFF)");
+}
 #endif
-}
-
-// `gale schedule` is the gale-schedule executable beside this one (see ops/CMakeLists.txt).
-int run_schedule(int argc, char** argv) {
-  std::array<char, 4096> self{};
-  const auto n = ::readlink("/proc/self/exe", self.data(), self.size() - 1);
-  const auto dir = n > 0 ? std::filesystem::path(std::string(self.data(), std::size_t(n))).parent_path()
-                         : std::filesystem::path(".");
-  const auto daemon = (dir / "gale-schedule").string();
-  std::vector<char*> args{const_cast<char*>(daemon.c_str())};
-  for (int i = 1; i < argc; ++i)
-    if (std::string(argv[i]) != "schedule") args.push_back(argv[i]);
-  args.push_back(nullptr);
-  ::execv(daemon.c_str(), args.data());
-  throw InputError(daemon + ": cannot run the scheduler daemon (is it installed beside gale?)");
-}
 
 }  // namespace
 
@@ -150,7 +156,7 @@ int main(int argc, char** argv) {
   // The daemon has its own executable and options (gale-schedule --help).
   if (argc > 1 && std::string(argv[1]) == "schedule") {
     try {
-      return run_schedule(argc, argv);
+      exec_sibling("gale-schedule", argc, argv, "schedule");
     } catch (const gale::Error& e) {
       std::cerr << "gale schedule: " << e.what() << "\n";
       return e.exit_code();
@@ -217,9 +223,13 @@ int main(int argc, char** argv) {
     if (*ingest_cmd) return run_ingest(config_file, overrides);
     if (*naturerun_cmd) return run_naturerun(config_file, overrides, out_dir, quiet);
     if (*verify_cmd) return run_verify(config_file, overrides);
-    if (*forecast_cmd) return run_forecast(config_file, overrides, resume);
+    if (*forecast_cmd) return run_forecast(config_file, overrides, resume, argc, argv);
+#ifdef GALE_ML
     if (*train_cmd) return run_train(config_file, overrides, resume);
     if (*evaluate_cmd) return run_evaluate(config_file, overrides, cases);
+#else
+    if (*train_cmd || *evaluate_cmd) exec_sibling("gale-ml", argc, argv);
+#endif
   } catch (const gale::InternalError& e) {
     std::cerr << "gale " << command << ": internal error (please report): " << e.what() << "\n";
     return e.exit_code();
