@@ -33,14 +33,6 @@ nlohmann::json forecaster_metadata(const ForecasterImpl& model) {
   return j;
 }
 
-std::string serialise_weights(torch::nn::Module& module) {
-  torch::serialize::OutputArchive archive;
-  module.save(archive);
-  std::ostringstream out;
-  archive.save_to(out);
-  return out.str();
-}
-
 void load_weights(torch::nn::Module& module, const std::string& bytes, const std::string& what) {
   try {
     torch::serialize::InputArchive archive;

@@ -2,6 +2,9 @@
 // Forecasters to and from checkpoint files: the metadata that rebuilds the model (grid,
 // variables, step, mesh, normalisation) and the checks that refuse a checkpoint which does
 // not fit the run's config or data, naming the exact mismatch.
+#include <torch/serialize/output-archive.h>
+
+#include <sstream>
 #include <string>
 
 #include "gnn/checkpoint_file.hpp"
@@ -12,8 +15,16 @@ namespace gale {
 // Metadata that describes `model` (the caller adds config, data fingerprint, seed, step).
 nlohmann::json forecaster_metadata(const ForecasterImpl& model);
 
-// The model's weights as a LibTorch archive, and back.
-std::string serialise_weights(torch::nn::Module& module);
+// A module's weights or an optimiser's state as LibTorch archive bytes (anything with
+// save(OutputArchive&)); load_weights reads a module's back.
+template <typename Saveable>
+std::string serialise_archive(Saveable& object) {
+  torch::serialize::OutputArchive archive;
+  object.save(archive);
+  std::ostringstream out;
+  archive.save_to(out);
+  return out.str();
+}
 void load_weights(torch::nn::Module& module, const std::string& archive, const std::string& what);
 
 // Rebuilds the forecaster a checkpoint describes and loads its weights (on the CPU).

@@ -148,14 +148,6 @@ double allreduce_sum(MPI_Comm comm, double value) {
   return value;
 }
 
-std::string serialise_optimiser(torch::optim::Optimizer& optimiser) {
-  torch::serialize::OutputArchive archive;
-  optimiser.save(archive);
-  std::ostringstream out;
-  archive.save_to(out);
-  return out.str();
-}
-
 std::string eta_text(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "?";
   const long s = long(seconds);
@@ -400,7 +392,7 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
     meta["training"] = {{"step", step}, {"losses", losses}, {"validation_losses", validation_losses},
                         {"ranks", ranks}, {"train_samples", train_times.size()}};
     model->to_device(at::kCPU);
-    CheckpointFile file{meta, serialise_weights(*model), serialise_optimiser(optimiser)};
+    CheckpointFile file{meta, serialise_archive(*model), serialise_archive(optimiser)};
     model->to_device(device);
     std::filesystem::create_directories(std::filesystem::absolute(spec.output).parent_path());
     write_checkpoint_file(spec.output, file);

@@ -12,6 +12,14 @@
 
 namespace gale::test {
 
+#ifdef GALE_MPIEXEC
+// The gale binary under test on `ranks` MPI ranks.
+inline std::string gale_on_ranks(int ranks) {
+  return std::string(GALE_MPIEXEC) + " --allow-run-as-root --oversubscribe -np " + std::to_string(ranks) + " " +
+         GALE_BINARY;
+}
+#endif
+
 inline const std::filesystem::path& gnn_test_dir() {
   static const std::filesystem::path dir = [] {
     auto d = std::filesystem::temp_directory_path() / ("gale-gnn-" + std::to_string(::getpid()));

@@ -13,10 +13,6 @@ using gale::test::gnn_test_dir;
 using gale::test::run_command;
 
 namespace {
-std::string mpirun(int ranks) {
-  return std::string(GALE_MPIEXEC) + " --allow-run-as-root --oversubscribe -np " + std::to_string(ranks) + " " +
-         GALE_BINARY;
-}
 void forecast_config(const std::filesystem::path& file, const std::string& input, const std::string& output) {
   const auto dir = gnn_test_dir();
   std::ofstream(file) << "forecast:\n  input: {sources: [{path: " << input << "}], time: 2001-02-05T06}\n"
@@ -44,10 +40,10 @@ TEST_CASE("gale train, evaluate and forecast with the GNN model") {
   const std::string input = (dir / "nr" / "naturerun-2001-02-05.nc").string();
   forecast_config(dir / "f1.yaml", input, (dir / "f1").string());
   forecast_config(dir / "f2.yaml", input, (dir / "f2").string());
-  const auto one = run_command(mpirun(1) + " forecast -q -c " + (dir / "f1.yaml").string());
+  const auto one = run_command(gale::test::gale_on_ranks(1) + " forecast -q -c " + (dir / "f1.yaml").string());
   INFO(one.out);
   REQUIRE(one.code == 0);
-  const auto two = run_command(mpirun(2) + " forecast -q -c " + (dir / "f2.yaml").string());
+  const auto two = run_command(gale::test::gale_on_ranks(2) + " forecast -q -c " + (dir / "f2.yaml").string());
   INFO(two.out);
   REQUIRE(two.code == 0);
   for (const char* lead : {"lead_001.nc", "lead_004.nc"}) {

@@ -13,10 +13,6 @@ using gale::test::gnn_test_dir;
 using gale::test::run_command;
 
 namespace {
-std::string mpirun(int ranks) {
-  return std::string(GALE_MPIEXEC) + " --allow-run-as-root --oversubscribe -np " + std::to_string(ranks) + " " +
-         GALE_BINARY;
-}
 std::vector<double> losses(const std::string& file) {
   return read_checkpoint_file(file).metadata.at("training").at("losses").get<std::vector<double>>();
 }
@@ -28,9 +24,9 @@ TEST_CASE("two ranks train to the loss curve of one rank with the same global ba
     const auto out = (dir / (std::string(name) + ".gale")).string();
     std::ofstream(dir / (std::string(name) + ".yaml")) << gale::test::tiny_training_yaml(out, 12);
   }
-  const auto one = run_command(mpirun(1) + " train -q -c " + (dir / "one.yaml").string());
+  const auto one = run_command(gale::test::gale_on_ranks(1) + " train -q -c " + (dir / "one.yaml").string());
   REQUIRE(one.code == 0);
-  const auto two = run_command(mpirun(2) + " train -q -c " + (dir / "two.yaml").string());
+  const auto two = run_command(gale::test::gale_on_ranks(2) + " train -q -c " + (dir / "two.yaml").string());
   INFO(two.out);
   REQUIRE(two.code == 0);
   const auto a = losses((dir / "one.gale").string()), b = losses((dir / "two.gale").string());
@@ -40,7 +36,7 @@ TEST_CASE("two ranks train to the loss curve of one rank with the same global ba
   CHECK(a.back() < a.front());
 
   // A global batch of 4 cannot be shared by 3 ranks: a clear configuration error.
-  const auto three = run_command(mpirun(3) + " train -q -c " + (dir / "one.yaml").string());
+  const auto three = run_command(gale::test::gale_on_ranks(3) + " train -q -c " + (dir / "one.yaml").string());
   CHECK(three.code == 2);
   CHECK_THAT(three.out, Catch::Contains("batch_size 4 is not divisible by the 3 MPI ranks"));
 }
