@@ -1,243 +1,36 @@
 #include "export/grib_writer.hpp"
-#include "export/writable_variable.hpp"
-
-#include <eccodes.h>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <cerrno>
-#include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <vector>
 
 #include "core/errors.hpp"
-#include "core/lexicon.hpp"
 #include "export/atomic_file.hpp"
-#include "grids/gaussian.hpp"
+#include "export/grib_encoding.hpp"
 
 namespace gale {
 
 namespace {
 
-using namespace std::chrono;
-
-struct HandleDeleter {
-  void operator()(codes_handle* h) const { codes_handle_delete(h); }
-};
-using Handle = std::unique_ptr<codes_handle, HandleDeleter>;
-
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
-// ecCodes prints its diagnostics to stderr; send them to the debug log (as the reader does)
-// so that the user sees one message: ours.
-void route_eccodes_logging() {
-  static const bool done = [] {
-    codes_context_set_logging_proc(codes_context_get_default(),
-                                   [](const codes_context*, int, const char* msg) {
-                                     spdlog::debug("ecCodes: {}", msg);
-                                   });
-    return true;
-  }();
-  (void)done;
-}
-
-// Key setting that names the output, the variable and the key in every error.
-class Encoder {
- public:
-  Encoder(codes_handle* h, const std::string& path, const std::string& what)
-      : h_(h), path_(path), what_(what) {}
-  void set(const char* key, long v) const {
-    if (int err = codes_set_long(h_, key, v))
-      fail(key, std::to_string(v), err);
-  }
-  void set(const char* key, double v) const {
-    if (int err = codes_set_double(h_, key, v)) fail(key, fmt::format("{}", v), err);
-  }
-  void set(const char* key, const std::string& v) const {
-    std::size_t len = v.size();
-    if (int err = codes_set_string(h_, key, v.c_str(), &len)) fail(key, v, err);
-  }
-  long get_long(const char* key) const {
-    long v = 0;
-    if (int err = codes_get_long(h_, key, &v)) fail(key, "(get)", err);
-    return v;
-  }
-  std::string get_string(const char* key) const {
-    char buf[256];
-    std::size_t len = sizeof buf;
-    if (codes_get_string(h_, key, buf, &len) != 0) return "";
-    return buf;
-  }
-  [[noreturn]] void fail(const char* key, const std::string& value, int err) const {
-    throw InternalError(fmt::format("{}: {}: ecCodes cannot set '{}' = {}: {}", path_, what_, key,
-                                    value, codes_get_error_message(err)));
-  }
-
- private:
-  codes_handle* h_;
-  const std::string& path_;
-  std::string what_;
-};
-
-// Degrees as GRIB2 stores them (micro-degrees): exact or not representable.
-bool micro_degrees(double deg) {
-  const double x = deg * 1e6;
-  return std::abs(x - std::round(x)) < 1e-3;
-}
-
-bool evenly_spaced(const std::vector<double>& v) {
-  for (std::size_t i = 2; i < v.size(); ++i)
-    if (std::abs((v[i] - v[i - 1]) - (v[1] - v[0])) > 1e-6) return false;
-  return true;
-}
-
-double round_1e9(double deg) { return std::round(deg * 1e9) / 1e9; }
-
-// Grid keys for a regular lat-lon or regular Gaussian grid; throws UnsupportedError for
-// anything GRIB2 (template 3.0 / 3.40 as our reader reads it) cannot carry exactly.
-struct GridKeys {
-  bool gaussian = false;
-  long ni = 0, nj = 0, n = 0;
-  double lat_first = 0, lat_last = 0, lon_first = 0, lon_last = 0, di = 0, dj = 0;
-};
-
-GridKeys grid_keys(const Grid& grid, const std::string& path) {
-  if (grid.kind() != GridKind::regular_ll && grid.kind() != GridKind::regular_gaussian)
-    throw UnsupportedError(fmt::format(
-        "{}: GRIB2 output supports regular lat-lon and regular Gaussian grids, not {} ({})", path,
-        to_string(grid.kind()), grid.describe()));
-  const auto& lats = grid.row_latitudes();
-  const auto& lons = grid.longitudes();
-  GridKeys k;
-  k.gaussian = grid.kind() == GridKind::regular_gaussian;
-  k.ni = long(lons.size());
-  k.nj = long(lats.size());
-  k.lat_first = lats.front();
-  k.lat_last = lats.back();
-  k.lon_first = lons.front();
-  k.lon_last = lons.back();
-  k.di = k.ni > 1 ? lons[1] - lons[0] : 0;
-  k.dj = k.nj > 1 ? lats[0] - lats[1] : 0;
-  if (!evenly_spaced(lons))
-    throw UnsupportedError(fmt::format("{}: GRIB2 output needs evenly spaced longitudes ({})", path,
-                                       grid.describe()));
-  bool exact = micro_degrees(k.lon_first) && micro_degrees(k.lon_last) && micro_degrees(k.di);
-  if (k.gaussian) {
-    // Only global Gaussian grids: N = rows / 2 and the rows are the Gaussian latitudes.
-    bool global = k.nj % 2 == 0;
-    if (global) {
-      k.n = k.nj / 2;
-      const auto gauss = gaussian_latitudes(int(k.n)).latitudes_deg;
-      for (std::size_t j = 0; global && j < lats.size(); ++j)
-        global = std::abs(round_1e9(gauss[j]) - lats[j]) < 1e-6;
-    }
-    if (!global)
-      throw UnsupportedError(fmt::format(
-          "{}: GRIB2 output supports global regular Gaussian grids only ({})", path, grid.describe()));
-  } else {
-    if (!evenly_spaced(lats))
-      throw UnsupportedError(fmt::format("{}: GRIB2 output needs evenly spaced latitudes ({})", path,
-                                         grid.describe()));
-    exact = exact && micro_degrees(k.lat_first) && micro_degrees(k.lat_last) && micro_degrees(k.dj);
-  }
-  if (!exact)
-    throw UnsupportedError(fmt::format(
-        "{}: grid coordinates are not whole micro-degrees, which GRIB2 cannot store exactly ({})",
-        path, grid.describe()));
-  return k;
-}
-
-void set_grid(const Encoder& e, const GridKeys& k) {
-  if (k.gaussian) e.set("N", k.n);
-  e.set("Ni", k.ni);
-  e.set("Nj", k.nj);
-  e.set("iScansNegatively", 0L);
-  e.set("jScansPositively", 0L);
-  e.set("jPointsAreConsecutive", 0L);
-  e.set("latitudeOfFirstGridPointInDegrees", k.lat_first);
-  e.set("longitudeOfFirstGridPointInDegrees", k.lon_first);
-  e.set("latitudeOfLastGridPointInDegrees", k.lat_last);
-  e.set("longitudeOfLastGridPointInDegrees", k.lon_last);
-  if (k.ni > 1) e.set("iDirectionIncrementInDegrees", k.di);
-  if (!k.gaussian && k.nj > 1) e.set("jDirectionIncrementInDegrees", k.dj);
-}
+using namespace grib;
 
 // One variable's message with everything but member, time and values: cloned per message.
 Handle prototype(const State& state, const Variable& v, const GridKeys& grid, bool ensemble,
                  int bits, const std::string& path) {
-  const auto& entry = writable_entry(v, path, "GRIB2");
-  const bool isobaric = v.level_kind == LevelKind::isobaric;
-  if (entry.grib_param_ids.empty())
-    throw UnsupportedError(fmt::format("{}: variable '{}' has no GRIB paramId in the lexicon", path, v.key()));
-  const long param_id = entry.name == "orography" ? 228002 : entry.grib_param_ids.front();
-
-  const std::string sample = fmt::format("regular_{}_{}_grib2", grid.gaussian ? "gg" : "ll",
-                                         isobaric ? "pl" : "sfc");
-  Handle h(codes_grib_handle_new_from_samples(nullptr, sample.c_str()));
-  if (!h) throw InternalError(fmt::format("{}: ecCodes sample '{}' not found", path, sample));
+  Handle h = new_message(grid, v.level_kind == LevelKind::isobaric, path, v.key());
   const Encoder e(h.get(), path, v.key());
-
-  set_grid(e, grid);
   e.set("productDefinitionTemplateNumber", ensemble ? 1L : 0L);
   e.set("typeOfGeneratingProcess", ensemble ? 4L : 2L);
-  if (isobaric) {
-    const double hpa = v.level;
-    if (hpa == std::round(hpa) && hpa >= 1) {
-      e.set("typeOfLevel", std::string("isobaricInhPa"));
-      e.set("level", long(hpa));
-    } else if (hpa * 100 == std::round(hpa * 100) && hpa > 0) {
-      e.set("typeOfLevel", std::string("isobaricInPa"));
-      e.set("level", long(std::lround(hpa * 100)));
-    } else {
-      throw UnsupportedError(fmt::format("{}: variable '{}': level {} hPa is not a whole number of Pa",
-                                         path, v.key(), hpa));
-    }
-  } else {
-    e.set("typeOfLevel", std::string("surface"));
-    e.set("level", 0L);
-  }
-  // paramId also sets the level type the parameter is defined on (2t: 2 m above ground).
-  if (int err = codes_set_long(h.get(), "paramId", param_id))
-    throw UnsupportedError(fmt::format(
-        "{}: variable '{}': ecCodes cannot encode paramId {} in product template {}: {} "
-        "(accumulated or other statistically processed parameters need templates 8/11, which "
-        "the GRIB2 writer does not support yet)",
-        path, v.key(), param_id, ensemble ? 1 : 0, codes_get_error_message(err)));
-  // What the reader will make of it must be this very variable.
-  const auto* back = Lexicon::instance().from_grib(e.get_long("paramId"), e.get_string("shortName"),
-                                                   e.get_string("typeOfLevel"));
-  if (back != &entry || e.get_long("paramId") != param_id)
-    throw InternalError(fmt::format(
-        "{}: variable '{}': encoded as paramId {} ({}, typeOfLevel {}), which reads back as '{}'",
-        path, v.key(), e.get_long("paramId"), e.get_string("shortName"), e.get_string("typeOfLevel"),
-        back ? back->name : "nothing"));
-  if (isobaric && e.get_string("typeOfLevel").rfind("isobaric", 0) != 0)
-    throw InternalError(fmt::format("{}: variable '{}': paramId {} lost the pressure level", path,
-                                    v.key(), param_id));
-
-  // Reference time: whole minutes.
-  const TimePoint ref = state.reference_time();
-  const auto day = floor<days>(ref);
-  const year_month_day ymd{day};
-  const auto tod = ref - day;
-  if (tod.count() % 60 != 0)
-    throw UnsupportedError(fmt::format("{}: reference time {} is not a whole minute", path, iso8601(ref)));
-  e.set("dataDate", long(int(ymd.year())) * 10000 + long(unsigned(ymd.month())) * 100 +
-                        long(unsigned(ymd.day())));
-  e.set("dataTime", long(tod.count() / 3600) * 100 + long(tod.count() % 3600 / 60));
+  set_parameter(e, v, ensemble ? 1L : 0L,
+                " (accumulated or other statistically processed parameters need templates 8/11, which "
+                "the GRIB2 writer does not support yet)");
+  set_reference_time(e, state.reference_time());
   if (ensemble) e.set("numberOfForecastsInEnsemble", long(state.members()));
   e.set("packingType", std::string("grid_simple"));
   e.set("bitsPerValue", long(bits));
   return h;
-}
-
-std::string step_error(const std::string& path, TimePoint ref, TimePoint valid, const char* why) {
-  return fmt::format("{}: valid time {} with reference time {}: {}", path, iso8601(valid), iso8601(ref), why);
 }
 
 void write_file(const State& state, const std::string& path, const std::string& temp,
@@ -253,26 +46,14 @@ void write_file(const State& state, const std::string& path, const std::string& 
   for (const auto& v : state.variables())
     protos.push_back(prototype(state, v, grid, ensemble, options.bits_per_value, path));
 
-  // Step per time: hours, or minutes when not whole hours.
-  std::vector<std::pair<long, long>> steps;  // (indicatorOfUnitOfTimeRange, forecastTime)
-  for (const auto valid : state.valid_times()) {
-    const auto s = (valid - state.reference_time()).count();
-    if (s < 0)
-      throw UnsupportedError(step_error(path, state.reference_time(), valid, "negative forecast step"));
-    if (s % 3600 == 0)
-      steps.emplace_back(1L, long(s / 3600));
-    else if (s % 60 == 0)
-      steps.emplace_back(0L, long(s / 60));
-    else
-      throw UnsupportedError(step_error(path, state.reference_time(), valid, "step is not whole minutes"));
-  }
+  std::vector<Step> steps;
+  for (const auto valid : state.valid_times()) steps.push_back(step_of(path, state.reference_time(), valid));
 
   std::unique_ptr<std::FILE, FileCloser> f(std::fopen(temp.c_str(), "wb"));
   if (!f)
     throw InputError(fmt::format("{}: cannot create GRIB file (temporary {}): {}", path, temp,
                                  std::strerror(errno)));
   const std::size_t n = state.points();
-  std::vector<double> values(n);
   for (std::size_t m = 0; m < state.members(); ++m)
     for (std::size_t t = 0; t < state.times(); ++t)
       for (std::size_t vi = 0; vi < state.variable_count(); ++vi) {
@@ -281,8 +62,8 @@ void write_file(const State& state, const std::string& path, const std::string& 
         Handle h(codes_handle_clone(protos[vi].get()));
         if (!h) throw InternalError(fmt::format("{}: {}: cannot clone the GRIB message", path, what));
         const Encoder e(h.get(), path, what);
-        e.set("indicatorOfUnitOfTimeRange", steps[t].first);
-        e.set("forecastTime", steps[t].second);
+        e.set("indicatorOfUnitOfTimeRange", steps[t].unit);
+        e.set("forecastTime", steps[t].value);
         if (ensemble) {
           e.set("typeOfEnsembleForecast", m == 0 ? 0L : 3L);
           e.set("perturbationNumber", long(m));
@@ -290,47 +71,16 @@ void write_file(const State& state, const std::string& path, const std::string& 
         } else {
           e.set("typeOfProcessedData", 1L);  // fc
         }
-        // NaN -> bitmap; the missing-value sentinel must differ from every real value.
-        const float* field = state.field(m, t, vi);
-        bool any_missing = false, collides = false;
-        double sentinel = 9999, largest = -HUGE_VAL;
-        for (std::size_t p = 0; p < n; ++p) {
-          if (std::isnan(field[p])) {
-            any_missing = true;
-          } else {
-            if (!std::isfinite(field[p]))
-              throw DataError(fmt::format("{}: {}: infinite value at point {}", path, what, p));
-            largest = std::max(largest, double(field[p]));
-            collides = collides || double(field[p]) == sentinel;
-          }
-        }
-        if (collides) sentinel = std::max(9999.0, largest) + 1e6;
-        for (std::size_t p = 0; p < n; ++p) values[p] = std::isnan(field[p]) ? sentinel : double(field[p]);
-        e.set("bitmapPresent", any_missing ? 1L : 0L);
-        if (any_missing) e.set("missingValue", sentinel);
-        if (int err = codes_set_double_array(h.get(), "values", values.data(), n))
-          throw InternalError(fmt::format("{}: {}: ecCodes cannot encode the values: {}", path, what,
-                                          codes_get_error_message(err)));
-        const void* msg = nullptr;
-        std::size_t size = 0;
-        if (int err = codes_get_message(h.get(), &msg, &size))
-          throw InternalError(fmt::format("{}: {}: ecCodes cannot produce the message: {}", path, what,
-                                          codes_get_error_message(err)));
-        if (std::fwrite(msg, 1, size, f.get()) != size)
-          throw InputError(fmt::format("{}: cannot write GRIB message ({}): {}", path, what,
-                                       std::strerror(errno)));
+        set_values(e, state.field(m, t, vi), n);
+        append_message(e, f.get());
       }
-  std::FILE* raw = f.release();
-  const bool flushed = std::fflush(raw) == 0;
-  const int err = errno;
-  if (std::fclose(raw) != 0 || !flushed)
-    throw InputError(fmt::format("{}: cannot write GRIB file: {}", path, std::strerror(err)));
+  close_written(std::move(f), path);
 }
 
 }  // namespace
 
 void write_state_grib2(const State& state, const std::string& path, const GribWriteOptions& options) {
-  route_eccodes_logging();
+  grib::route_eccodes_logging();
   state.check();
   if (options.bits_per_value < 1 || options.bits_per_value > 32)
     throw ConfigError(fmt::format("{}: GRIB bits_per_value {} is outside 1..32", path,

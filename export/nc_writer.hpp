@@ -5,12 +5,20 @@
 #include <fmt/format.h>
 #include <netcdf.h>
 
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "core/errors.hpp"
 
 namespace gale {
+
+// netCDF-C (and HDF5 beneath it) is not thread-safe: every writer holds this while its
+// file is open (the readers in ingest hold their own lock).
+inline std::mutex& netcdf_write_mutex() {
+  static std::mutex m;
+  return m;
+}
 
 class NcWriter {
  public:

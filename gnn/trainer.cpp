@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "core/errors.hpp"
+#include "core/hash.hpp"
 #include "core/log.hpp"
 #include "gnn/model_io.hpp"
 #include "gnn/tensor_bridge.hpp"
@@ -217,7 +218,7 @@ TrainingSpec parse_training_config(const Config& config) {
   root.allow_only({"train"});
   const auto node = root.at("train");
   node.allow_only({"data", "network", "loss", "optimiser", "steps", "batch_size", "rollout", "validation_samples",
-                   "validate_every", "checkpoint_every", "seed", "threads", "device", "output"});
+                   "validate_every", "checkpoint_every", "seed", "threads", "device", "init_from", "output"});
   TrainingSpec spec;
   const auto data = node.at("data");
   data.allow_only({"files", "variables", "step_hours", "train", "validation", "test"});
@@ -282,7 +283,11 @@ TrainingSpec parse_training_config(const Config& config) {
   spec.device = node.get_string("device", "cpu");
   if (spec.device != "cpu" && spec.device.rfind("cuda", 0) != 0)
     node.at("device").fail("expected cpu or cuda[:N]");
+  if (node.has("init_from")) spec.init_from = config.resolve_path(node.get_string("init_from"));
   spec.output = config.resolve_path(node.get_string("output"));
+  if (!spec.init_from.empty() && std::filesystem::weakly_canonical(spec.init_from) ==
+                                     std::filesystem::weakly_canonical(spec.output))
+    node.at("init_from").fail("must differ from train.output (the run would overwrite its own starting point)");
   spec.run_config = to_json(node.yaml());
   spec.run_config.erase("steps");  // a resumed run may be extended
   spec.run_config.erase("threads");
@@ -321,14 +326,25 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
     previous = read_checkpoint_file(spec.output);
     require_matching(previous.metadata, run_meta, {"/config", "/data_fingerprint"}, spec.output, "this training run");
     start_step = previous.metadata.at("training").at("step").get<int>();
+    if (previous.metadata.contains("init_from")) run_meta["init_from"] = previous.metadata.at("init_from");
     losses = previous.metadata.at("training").at("losses").get<std::vector<double>>();
     validation_losses = previous.metadata.at("training").at("validation_losses").get<std::vector<double>>();
   }
 
-  // Normalisation statistics: from the training period (or the checkpoint's on resume).
+  // Fine-tuning starts from another checkpoint's weights and normalisation.
+  CheckpointFile initial;
+  const bool fine_tuning = !resuming && !spec.init_from.empty();
+  if (fine_tuning) {
+    initial = read_checkpoint_file(spec.init_from);
+    run_meta["init_from"] = {{"file", std::filesystem::path(spec.init_from).filename().string()},
+                             {"sha256", sha256_file(spec.init_from)}};
+  }
+
+  // Normalisation statistics: from the training period (or the checkpoint's on resume or
+  // fine-tuning, so the network sees inputs scaled as it learned them).
   NormalisationStats stats;
-  if (resuming) {
-    const auto& s = previous.metadata.at("normalisation");
+  if (resuming || fine_tuning) {
+    const auto& s = (resuming ? previous : initial).metadata.at("normalisation");
     stats = {s.at("mean").get<std::vector<double>>(), s.at("stddev").get<std::vector<double>>(),
              s.at("diff_stddev").get<std::vector<double>>()};
   } else {
@@ -341,6 +357,12 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
   at::manual_seed(spec.seed);  // identical initial weights on every rank
   Forecaster model(ForecasterSpec{spec.variables, spec.step, spec.network}, data.grid(), stats);
   if (resuming) load_weights(*model, previous.weights, spec.output);
+  if (fine_tuning) {
+    require_matching(initial.metadata, forecaster_metadata(*model),
+                     {"/variables", "/time_step_hours", "/grid/fingerprint", "/network"}, spec.init_from,
+                     "this training run");
+    load_weights(*model, initial.weights, spec.init_from);
+  }
   model->to_device(device);
   model->train();
   auto parameters = model->parameters();

@@ -42,6 +42,9 @@ struct TrainingSpec {
   std::uint64_t seed = 1;
   int threads = 0;  // torch intra-op threads (0: GALE_THREADS or all cores)
   std::string device = "cpu";
+  // Fine-tuning: a checkpoint whose weights and normalisation start this run (its network,
+  // variables, step and grid must be this run's); the optimiser and schedule start afresh.
+  std::string init_from;
   std::string output;         // the checkpoint file (latest state; resumed from)
   nlohmann::json run_config;  // the resolved `train:` config (provenance, resume check)
 };

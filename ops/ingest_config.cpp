@@ -82,9 +82,9 @@ Selection open_selection(const std::vector<SourceSpec>& sources, const Request& 
   return Selection(std::move(readers), request);
 }
 
-IngestPlan parse_ingest_config(const Config& config) {
-  const auto root = config.root();
-  const auto ingest = root.at("ingest");
+IngestPlan parse_ingest_config(const Config& config) { return parse_ingest_node(config.root().at("ingest"), config); }
+
+IngestPlan parse_ingest_node(const ConfigNode& ingest, const Config& config) {
   ingest.allow_only({"sources", "variables", "times", "members", "check_ranges"});
   IngestPlan plan;
   plan.sources = parse_sources(ingest.at("sources"), config);

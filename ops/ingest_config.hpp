@@ -35,6 +35,8 @@ Selection open_selection(const std::vector<SourceSpec>& sources, const Request& 
 
 // Validates everything (keys, variable names, times, files exist) before any decoding.
 IngestPlan parse_ingest_config(const Config& config);
+// The same for a section of that shape elsewhere (e.g. products.members).
+IngestPlan parse_ingest_node(const ConfigNode& node, const Config& config);
 
 // Opens every source and builds the selection (headers only).
 Selection plan_selection(const IngestPlan& plan);

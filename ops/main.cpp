@@ -14,6 +14,7 @@
 #include "ops/ingest_config.hpp"
 #include "ops/naturerun_command.hpp"
 #include "ops/verify_command.hpp"
+#include "ops/products_command.hpp"
 #include "ops/forecast_command.hpp"
 #ifdef GALE_ML
 #include "ops/model_factory.hpp"
@@ -97,6 +98,13 @@ int run_naturerun(const std::string& config_file, const std::vector<std::string>
 int run_verify(const std::string& config_file, const std::vector<std::string>& overrides) {
   const auto outputs = run_verify_command(load_config(config_file, overrides));
   std::cout << outputs.table << "scores: " << outputs.netcdf << "\nscorecard: " << outputs.csv << "\n";
+  return 0;
+}
+
+int run_products(const std::string& config_file, const std::vector<std::string>& overrides) {
+  const auto outputs = run_products_command(load_config(config_file, overrides));
+  for (const auto& f : outputs.files) std::cout << f << "\n";
+  std::cout << "manifest: " << outputs.manifest << "\n";
   return 0;
 }
 
@@ -190,6 +198,10 @@ int main(int argc, char** argv) {
   verify_cmd->add_option("-c,--config", config_file, "YAML config")->required()->check(CLI::ExistingFile);
   verify_cmd->add_option("--set", overrides, "override a config value: key.path=value");
 
+  auto* products_cmd = app.add_subcommand("products", "ensemble products (CF NetCDF, GRIB2, energy, hazards, maps) from member files");
+  products_cmd->add_option("-c,--config", config_file, "YAML config")->required()->check(CLI::ExistingFile);
+  products_cmd->add_option("--set", overrides, "override a config value: key.path=value");
+
   bool resume = false;
   auto* forecast_cmd = app.add_subcommand("forecast", "run an ensemble forecast (under mpirun for several ranks)");
   forecast_cmd->add_option("-c,--config", config_file, "YAML config")->required()->check(CLI::ExistingFile);
@@ -223,6 +235,7 @@ int main(int argc, char** argv) {
     if (*ingest_cmd) return run_ingest(config_file, overrides);
     if (*naturerun_cmd) return run_naturerun(config_file, overrides, out_dir, quiet);
     if (*verify_cmd) return run_verify(config_file, overrides);
+    if (*products_cmd) return run_products(config_file, overrides);
     if (*forecast_cmd) return run_forecast(config_file, overrides, resume, argc, argv);
 #ifdef GALE_ML
     if (*train_cmd) return run_train(config_file, overrides, resume);

@@ -1,0 +1,184 @@
+#include "ops/products_command.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "core/errors.hpp"
+#include "core/hash.hpp"
+#include "export/atomic_file.hpp"
+#include "export/grib_products.hpp"
+#include "ops/ingest_config.hpp"
+#include "ops/version.hpp"
+#include "products/ensemble_products.hpp"
+
+namespace gale {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ProductsPlan {
+  IngestPlan members;
+  std::string output;
+  EnsembleProductSpec ensemble;
+  bool netcdf = true;
+  bool grib2 = false;
+  int bits_per_value = 16;
+};
+
+ProductsPlan parse_products_config(const Config& config) {
+  const auto root = config.root();
+  root.allow_only({"products"});
+  const auto node = root.at("products");
+  node.allow_only({"members", "output", "title", "percentiles", "thresholds", "netcdf", "grib2"});
+  ProductsPlan plan;
+  plan.members = parse_ingest_node(node.at("members"), config);
+  plan.output = config.resolve_path(node.get_string("output", ""));
+  if (node.get_string("output", "").empty()) node.at("output").fail("an output directory is required");
+  plan.ensemble.globals.title = node.get_string("title", "Gale ensemble products");
+  if (node.has("percentiles")) {
+    plan.ensemble.percentiles.clear();
+    for (const auto& item : node.at("percentiles").items()) {
+      const double q = item.as_double();
+      if (!(q >= 0 && q <= 100)) item.fail("percentiles are 0..100");
+      if (!plan.ensemble.percentiles.empty() && q <= plan.ensemble.percentiles.back())
+        item.fail("percentiles must be listed in increasing order");
+      plan.ensemble.percentiles.push_back(q);
+    }
+  }
+  if (node.has("thresholds"))
+    for (const auto& kv : node.at("thresholds").yaml()) {
+      const auto key = kv.first.as<std::string>();
+      const ConfigNode list(kv.second, "products.thresholds." + key, config.origin());
+      const auto& variables = plan.members.request.variables;
+      if (std::none_of(variables.begin(), variables.end(), [&](const Variable& v) { return v.key() == key; }))
+        list.fail("not one of products.members.variables");
+      for (const auto& item : list.items()) plan.ensemble.thresholds[key].push_back(item.as_double());
+    }
+  if (node.has("netcdf")) {
+    const auto nc = node.at("netcdf");
+    nc.allow_only({"enabled", "members", "deflate_level"});
+    plan.netcdf = nc.get_bool("enabled", true);
+    plan.ensemble.members = nc.get_bool("members", true);
+    plan.ensemble.deflate_level = int(nc.get_long("deflate_level", 1, 0, 9));
+  }
+  if (node.has("grib2")) {
+    const auto g = node.at("grib2");
+    g.allow_only({"enabled", "bits_per_value"});
+    plan.grib2 = g.get_bool("enabled", true);
+    plan.bits_per_value = int(g.get_long("bits_per_value", 16, 1, 32));
+    if (plan.grib2)
+      for (const double q : plan.ensemble.percentiles)
+        if (q != std::floor(q))
+          node.at("percentiles").fail(fmt::format("GRIB2 carries whole percentiles only; {:g} is not", q));
+  }
+  return plan;
+}
+
+// GRIB2: every member, then mean, spread, percentiles and probabilities per lead time.
+std::string write_grib2(const State& s, std::size_t v, const std::string& path, const ProductsPlan& plan) {
+  const auto& spec = plan.ensemble;
+  const auto& variable = s.variables()[v];
+  const std::size_t points = s.points(), nq = spec.percentiles.size();
+  const auto thresholds = spec.thresholds.count(variable.key()) ? spec.thresholds.at(variable.key())
+                                                                 : std::vector<double>{};
+  std::vector<GribProductField> fields;
+  std::vector<float> values;
+  auto add = [&](GribProductField f, const float* data) {
+    f.variable = variable;
+    fields.push_back(f);
+    values.insert(values.end(), data, data + points);
+  };
+  for (std::size_t t = 0; t < s.times(); ++t) {
+    const TimePoint valid = s.valid_times()[t];
+    for (std::size_t m = 0; m < s.members(); ++m) {
+      GribProductField f;
+      f.product = GribProduct::member, f.valid = valid, f.member = int(m);
+      add(f, s.field(m, t, v));
+    }
+    const auto stats = ensemble_fields(s, t, v, spec);
+    GribProductField f;
+    f.valid = valid;
+    f.product = GribProduct::mean;
+    add(f, stats.data());
+    f.product = GribProduct::spread;
+    add(f, stats.data() + points);
+    for (std::size_t q = 0; q < nq; ++q) {
+      f.product = GribProduct::percentile, f.percentile = spec.percentiles[q];
+      add(f, stats.data() + (2 + q) * points);
+    }
+    for (std::size_t h = 0; h < thresholds.size(); ++h) {
+      f.product = GribProduct::probability_above, f.threshold = thresholds[h];
+      add(f, stats.data() + (2 + nq + h) * points);
+    }
+  }
+  write_grib2_products(path, *s.grid(), s.reference_time(), fields, values,
+                       GribProductOptions{int(s.members()), plan.bits_per_value});
+  return path;
+}
+
+std::string write_manifest(const std::string& output, const nlohmann::json& provenance,
+                           const std::vector<std::string>& files) {
+  nlohmann::json manifest = provenance;
+  for (const auto& f : files)
+    manifest["products"].push_back({{"file", fs::relative(f, output).string()},
+                                    {"sha256", sha256_file(f)},
+                                    {"bytes", fs::file_size(f)}});
+  const auto path = (fs::path(output) / "manifest.json").string();
+  write_text_atomically(path, manifest.dump(2) + "\n");
+  return path;
+}
+
+}  // namespace
+
+ProductsOutputs run_products_command(const Config& config) {
+  auto plan = parse_products_config(config);
+  const Selection selection = plan_selection(plan.members);
+  if (!selection.report().ok())
+    throw DataError("products: the member files do not cover the request\n" + selection.report().text());
+  const State members = selection.load();
+  if (members.members() < 2)
+    throw DataError(fmt::format("products: {} holds {} member; ensemble products need at least 2",
+                                plan.members.sources.front().path, members.members()));
+  spdlog::info("products: {} members x {} times x {} variables on {}", members.members(), members.times(),
+               members.variable_count(), members.grid()->describe());
+
+  // Provenance: the same in every product and in the manifest (no wall-clock time, so a
+  // re-run on the same inputs gives the same bytes).
+  nlohmann::json provenance = {{"code_version", kVersion},
+                               {"config_sha256", sha256_hex(config.dump())},
+                               {"forecast_reference_time", iso8601(members.reference_time())},
+                               {"members", members.members()}};
+  auto& attributes = plan.ensemble.globals.attributes;
+  attributes["gale_code_version"] = kVersion;
+  attributes["gale_config_sha256"] = provenance["config_sha256"];
+  for (std::size_t i = 0; i < plan.members.sources.size(); ++i) {
+    const auto& path = plan.members.sources[i].path;
+    const auto digest = sha256_file(path);
+    provenance["inputs"].push_back({{"file", path}, {"sha256", digest}});
+    attributes[fmt::format("gale_input_{}", i)] = fmt::format("{} sha256:{}", fs::path(path).filename().string(), digest);
+  }
+  for (const auto& [key, value] : members.metadata()) attributes["gale_input_" + key] = value;
+  plan.ensemble.globals.source = std::string("Gale ") + kVersion;
+
+  ProductsOutputs out;
+  if (plan.netcdf) {
+    fs::create_directories(fs::path(plan.output) / "netcdf");
+    for (const auto& f : write_ensemble_netcdf(members, (fs::path(plan.output) / "netcdf").string(), plan.ensemble))
+      out.files.push_back(f);
+  }
+  if (plan.grib2) {
+    fs::create_directories(fs::path(plan.output) / "grib2");
+    for (std::size_t v = 0; v < members.variable_count(); ++v)
+      out.files.push_back(write_grib2(
+          members, v, (fs::path(plan.output) / "grib2" / (members.variables()[v].key() + ".grib2")).string(), plan));
+  }
+  out.manifest = write_manifest(plan.output, provenance, out.files);
+  return out;
+}
+
+}  // namespace gale

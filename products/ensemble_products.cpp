@@ -1,0 +1,230 @@
+#include "products/ensemble_products.hpp"
+
+#include <fmt/format.h>
+#include <netcdf.h>
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+
+#include "core/errors.hpp"
+#include "core/lexicon.hpp"
+#include "ensemble/statistics.hpp"
+#include "export/atomic_file.hpp"
+#include "export/nc_writer.hpp"
+#include "export/writable_variable.hpp"
+
+namespace gale {
+
+namespace {
+
+const std::vector<double>& thresholds_of(const EnsembleProductSpec& spec, const std::string& key) {
+  static const std::vector<double> none;
+  const auto it = spec.thresholds.find(key);
+  return it == spec.thresholds.end() ? none : it->second;
+}
+
+// The member fields of one (time, variable), member-major, as point_statistics wants them.
+std::vector<float> gather_members(const State& s, std::size_t t, std::size_t v) {
+  std::vector<float> x(s.members() * s.points());
+  for (std::size_t m = 0; m < s.members(); ++m)
+    std::copy_n(s.field(m, t, v), s.points(), x.begin() + std::ptrdiff_t(m * s.points()));
+  return x;
+}
+
+class VariableFile {
+ public:
+  VariableFile(const State& s, std::size_t v, const std::string& path, const std::string& temp,
+               const EnsembleProductSpec& spec)
+      : s_(s), v_(v), spec_(spec), nc_(path, temp), thresholds_(thresholds_of(spec, s.variables()[v].key())) {
+    const auto& variable = s.variables()[v];
+    entry_ = &writable_entry(variable, path, "NetCDF");
+    name_ = entry_->netcdf_names.empty() ? entry_->name : entry_->netcdf_names.front();
+    auto globals = spec.globals;
+    globals.attributes["ensemble_members"] = std::to_string(s.members());
+    globals.attributes["gale_variable"] = variable.key();
+    put_cf_globals(nc_, path, globals);
+    define();
+    nc_.check(nc_enddef(nc_.id()), "leaving define mode");
+    put_coordinates();
+  }
+
+  void write() {
+    const auto& grid = *s_.grid();
+    const auto shape = horizontal_.shape(grid);
+    auto put = [&](int var, std::vector<std::size_t> start, const float* data, const std::string& what) {
+      std::vector<std::size_t> count(start.size(), 1);
+      for (const auto n : shape) start.push_back(0), count.push_back(n);
+      nc_.check(nc_put_vara_float(nc_.id(), var, start.data(), count.data(), data), what);
+    };
+    const std::size_t points = s_.points(), nq = spec_.percentiles.size();
+    for (std::size_t t = 0; t < s_.times(); ++t) {
+      if (spec_.members)
+        for (std::size_t m = 0; m < s_.members(); ++m) put(members_var_, {t, m}, s_.field(m, t, v_), name_);
+      const auto fields = ensemble_fields(s_, t, v_, spec_);
+      put(mean_var_, {t}, fields.data(), name_ + "_mean");
+      put(std_var_, {t}, fields.data() + points, name_ + "_std");
+      for (std::size_t q = 0; q < nq; ++q)
+        put(percentile_var_, {t, q}, fields.data() + (2 + q) * points, name_ + "_percentile");
+      for (std::size_t h = 0; h < thresholds_.size(); ++h)
+        put(probability_var_, {t, h}, fields.data() + (2 + nq + h) * points, "probability");
+    }
+    nc_.check(nc_sync(nc_.id()), "flushing");
+    nc_.close();
+  }
+
+ private:
+  // `leading`: 1 for (time, y, x), 2 for (time, realization | percentile | threshold, y, x).
+  int data_var(const std::string& name, std::vector<int> dims, std::size_t leading, const std::string& standard_name,
+               const std::string& units, const std::string& long_name) {
+    const auto& grid = *s_.grid();
+    for (const int d : horizontal_.dims()) dims.push_back(d);
+    std::vector<std::size_t> chunks(leading, 1);
+    for (const auto n : horizontal_.shape(grid)) chunks.push_back(n);
+    const int var = nc_.var(name, NC_FLOAT, dims);
+    nc_.check(nc_def_var_chunking(nc_.id(), var, NC_CHUNKED, chunks.data()), "chunking of " + name);
+    if (spec_.deflate_level > 0)
+      nc_.check(nc_def_var_deflate(nc_.id(), var, 1, 1, spec_.deflate_level), "compression of " + name);
+    const float fill = std::numeric_limits<float>::quiet_NaN();
+    nc_.check(nc_def_var_fill(nc_.id(), var, NC_FILL, &fill), "_FillValue of " + name);
+    if (!standard_name.empty()) nc_.text(var, "standard_name", standard_name);
+    nc_.text(var, "long_name", long_name);
+    nc_.text(var, "units", units);
+    // forecast_reference_time and forecast_period are found by their standard names; named
+    // here, cdo would warn that it cannot assign them. The scalar pressure is named only
+    // by variables without a second "level" axis (cdo allows one per variable).
+    std::string coordinates = horizontal_.auxiliary();
+    if (pressure_var_ >= 0 && leading == 1)
+      coordinates += std::string(coordinates.empty() ? "" : " ") + "pressure_level";
+    if (!coordinates.empty()) nc_.text(var, "coordinates", coordinates);
+    return var;
+  }
+
+  void define() {
+    const auto& variable = s_.variables()[v_];
+    const auto& grid = *s_.grid();
+    const std::string std_name = entry_->standard_name, units = entry_->units, label = entry_->long_name;
+    const std::string where = variable.level_kind == LevelKind::isobaric ? fmt::format(" at {:g} hPa", variable.level)
+                                                                         : "";
+    int real_dim = -1;
+    if (spec_.members) {
+      real_dim = nc_.dim("realization", s_.members());
+      real_var_ = nc_.var("realization", NC_INT, {real_dim});
+      nc_.text(real_var_, "standard_name", "realization");
+      nc_.text(real_var_, "long_name", "ensemble member");
+      nc_.text(real_var_, "units", "1");
+      nc_.text(real_var_, "axis", "Z");  // cdo reads a (time, Z, y, x) variable, nothing else
+    }
+    time_ = define_time_axes(nc_, s_.reference_time(), s_.times());
+    int pct_dim = -1, thr_dim = -1;
+    if (!spec_.percentiles.empty()) {
+      pct_dim = nc_.dim("percentile", spec_.percentiles.size());
+      pct_var_ = nc_.var("percentile", NC_FLOAT, {pct_dim});
+      nc_.text(pct_var_, "long_name", "percentile over realizations");
+      nc_.text(pct_var_, "units", "%");
+      nc_.text(pct_var_, "axis", "Z");
+    }
+    if (!thresholds_.empty()) {
+      thr_dim = nc_.dim("threshold", thresholds_.size());
+      thr_var_ = nc_.var("threshold", NC_FLOAT, {thr_dim});
+      nc_.text(thr_var_, "standard_name", std_name);
+      nc_.text(thr_var_, "long_name", label + " threshold");
+      nc_.text(thr_var_, "units", units);
+      nc_.text(thr_var_, "spp__relative_to_threshold", "greater_than");
+      nc_.text(thr_var_, "axis", "Z");
+    }
+    if (variable.level_kind == LevelKind::isobaric) pressure_var_ = define_scalar_pressure(nc_, "pressure_level");
+    horizontal_ = define_horizontal_axes(nc_, grid);
+
+    const int t = time_.dim;
+    if (spec_.members) members_var_ = data_var(name_, {t, real_dim}, 2, std_name, units, label + where);
+    mean_var_ = data_var(name_ + "_mean", {t}, 1, std_name, units, "ensemble mean of " + label + where);
+    nc_.text(mean_var_, "cell_methods", "realization: mean");
+    std_var_ = data_var(name_ + "_std", {t}, 1, std_name, units, "ensemble standard deviation of " + label + where);
+    nc_.text(std_var_, "cell_methods", "realization: standard_deviation");
+    if (pct_dim >= 0)
+      percentile_var_ = data_var(name_ + "_percentile", {t, pct_dim}, 2, std_name, units,
+                                 "percentiles over the ensemble of " + label + where);
+    if (thr_dim >= 0)
+      probability_var_ = data_var("probability_of_" + std_name + "_above_threshold", {t, thr_dim}, 2, "", "1",
+                                  "probability of " + label + where + " above threshold");
+  }
+
+  void put_coordinates() {
+    if (spec_.members) {
+      std::vector<int> m(s_.members());
+      for (std::size_t k = 0; k < m.size(); ++k) m[k] = int(k);
+      nc_.check(nc_put_var_int(nc_.id(), real_var_, m.data()), "realization values");
+    }
+    put_time_axes(nc_, time_, s_.reference_time(), s_.valid_times());
+    if (pct_var_ >= 0) {
+      const std::vector<float> q(spec_.percentiles.begin(), spec_.percentiles.end());
+      nc_.check(nc_put_var_float(nc_.id(), pct_var_, q.data()), "percentile values");
+    }
+    if (thr_var_ >= 0) {
+      const std::vector<float> h(thresholds_.begin(), thresholds_.end());
+      nc_.check(nc_put_var_float(nc_.id(), thr_var_, h.data()), "threshold values");
+    }
+    if (pressure_var_ >= 0) {
+      const float level = float(s_.variables()[v_].level);
+      nc_.check(nc_put_var_float(nc_.id(), pressure_var_, &level), "pressure_level value");
+    }
+    put_horizontal_axes(nc_, horizontal_, *s_.grid());
+  }
+
+  const State& s_;
+  std::size_t v_;
+  const EnsembleProductSpec& spec_;
+  NcWriter nc_;
+  const std::vector<double>& thresholds_;
+  const LexiconEntry* entry_ = nullptr;
+  std::string name_;
+  TimeAxes time_;
+  HorizontalAxes horizontal_;
+  int real_var_ = -1, pct_var_ = -1, thr_var_ = -1, pressure_var_ = -1;
+  int members_var_ = -1, mean_var_ = -1, std_var_ = -1, percentile_var_ = -1, probability_var_ = -1;
+};
+
+}  // namespace
+
+std::vector<float> ensemble_fields(const State& s, std::size_t t, std::size_t v, const EnsembleProductSpec& spec) {
+  StatisticsSpec stats;
+  stats.percentiles = spec.percentiles;
+  stats.thresholds = thresholds_of(spec, s.variables()[v].key());
+  const std::size_t points = s.points(), nq = stats.percentiles.size(), nh = stats.thresholds.size();
+  std::vector<float> all(stats.names().size() * points);
+  const auto x = gather_members(s, t, v);
+  point_statistics(x.data(), s.members(), points, stats, all.data());
+  // point_statistics gives mean, std, min, max, percentiles, counts: keep mean, std,
+  // percentiles, and turn counts into fractions of members.
+  std::vector<float> out((2 + nq + nh) * points);
+  std::copy_n(all.begin(), 2 * points, out.begin());
+  std::copy_n(all.begin() + std::ptrdiff_t(4 * points), nq * points, out.begin() + std::ptrdiff_t(2 * points));
+  const float members = float(s.members());
+  for (std::size_t i = 0; i < nh * points; ++i) out[(2 + nq) * points + i] = all[(4 + nq) * points + i] / members;
+  return out;
+}
+
+std::vector<std::string> write_ensemble_netcdf(const State& members, const std::string& dir,
+                                               const EnsembleProductSpec& spec) {
+  members.check();
+  if (spec.deflate_level < 0 || spec.deflate_level > 9)
+    throw ConfigError(fmt::format("products: NetCDF deflate_level {} is outside 0..9", spec.deflate_level));
+  if (members.members() < 2)
+    throw DataError(fmt::format("products: the input holds {} member; ensemble products need at least 2",
+                                members.members()));
+  std::vector<std::string> paths;
+  for (std::size_t v = 0; v < members.variable_count(); ++v) {
+    const auto path = (std::filesystem::path(dir) / (members.variables()[v].key() + ".nc")).string();
+    AtomicOutput out(path);
+    {
+      std::lock_guard lock(netcdf_write_mutex());
+      VariableFile(members, v, path, out.temp_path(), spec).write();
+    }
+    out.commit();
+    paths.push_back(path);
+  }
+  return paths;
+}
+
+}  // namespace gale
