@@ -43,7 +43,9 @@ class ConfigNode {
   // Throws ConfigError "origin: path: message".
   [[noreturn]] void fail(const std::string& message) const;
 
-  const YAML::Node& yaml() const { return node_; }
+  // By value (a cheap handle): `for (kv : node.at("x").yaml())` must not iterate a member
+  // of a destroyed temporary.
+  YAML::Node yaml() const { return node_; }
 
  private:
   YAML::Node node_;

@@ -15,6 +15,7 @@
 #include "ops/naturerun_command.hpp"
 #include "ops/verify_command.hpp"
 #include "ops/products_command.hpp"
+#include "ops/climate_command.hpp"
 #include "ops/forecast_command.hpp"
 #ifdef GALE_ML
 #include "ops/model_factory.hpp"
@@ -105,6 +106,11 @@ int run_products(const std::string& config_file, const std::vector<std::string>&
   const auto outputs = run_products_command(load_config(config_file, overrides));
   for (const auto& f : outputs.files) std::cout << f << "\n";
   std::cout << "manifest: " << outputs.manifest << "\n";
+  return 0;
+}
+
+int run_climate(const std::string& config_file, const std::vector<std::string>& overrides) {
+  std::cout << run_climate_command(load_config(config_file, overrides)) << "\n";
   return 0;
 }
 
@@ -202,6 +208,10 @@ int main(int argc, char** argv) {
   products_cmd->add_option("-c,--config", config_file, "YAML config")->required()->check(CLI::ExistingFile);
   products_cmd->add_option("--set", overrides, "override a config value: key.path=value");
 
+  auto* climate_cmd = app.add_subcommand("climate", "model climate (percentiles per point) for the Extreme Forecast Index");
+  climate_cmd->add_option("-c,--config", config_file, "YAML config")->required()->check(CLI::ExistingFile);
+  climate_cmd->add_option("--set", overrides, "override a config value: key.path=value");
+
   bool resume = false;
   auto* forecast_cmd = app.add_subcommand("forecast", "run an ensemble forecast (under mpirun for several ranks)");
   forecast_cmd->add_option("-c,--config", config_file, "YAML config")->required()->check(CLI::ExistingFile);
@@ -236,6 +246,7 @@ int main(int argc, char** argv) {
     if (*naturerun_cmd) return run_naturerun(config_file, overrides, out_dir, quiet);
     if (*verify_cmd) return run_verify(config_file, overrides);
     if (*products_cmd) return run_products(config_file, overrides);
+    if (*climate_cmd) return run_climate(config_file, overrides);
     if (*forecast_cmd) return run_forecast(config_file, overrides, resume, argc, argv);
 #ifdef GALE_ML
     if (*train_cmd) return run_train(config_file, overrides, resume);

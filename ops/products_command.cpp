@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include "core/errors.hpp"
 #include "core/hash.hpp"
@@ -13,6 +14,9 @@
 #include "export/grib_products.hpp"
 #include "ops/ingest_config.hpp"
 #include "ops/version.hpp"
+#include "ops/products_views.hpp"
+#include "ops/products_energy.hpp"
+#include "ops/products_hazards.hpp"
 #include "products/ensemble_products.hpp"
 
 namespace gale {
@@ -28,13 +32,15 @@ struct ProductsPlan {
   bool netcdf = true;
   bool grib2 = false;
   int bits_per_value = 16;
+  std::optional<MapsPlan> maps;
+  std::optional<SitesPlan> sites;
 };
 
 ProductsPlan parse_products_config(const Config& config) {
   const auto root = config.root();
   root.allow_only({"products"});
   const auto node = root.at("products");
-  node.allow_only({"members", "output", "title", "percentiles", "thresholds", "netcdf", "grib2"});
+  node.allow_only({"members", "output", "title", "percentiles", "thresholds", "netcdf", "grib2", "maps", "sites", "energy", "hazards"});
   ProductsPlan plan;
   plan.members = parse_ingest_node(node.at("members"), config);
   plan.output = config.resolve_path(node.get_string("output", ""));
@@ -76,14 +82,16 @@ ProductsPlan parse_products_config(const Config& config) {
         if (q != std::floor(q))
           node.at("percentiles").fail(fmt::format("GRIB2 carries whole percentiles only; {:g} is not", q));
   }
+  if (node.has("maps")) plan.maps = parse_maps_plan(node.at("maps"), plan.members.request.variables, plan.ensemble);
+  if (node.has("sites")) plan.sites = parse_sites_plan(node.at("sites"), config, plan.members.request.variables);
   return plan;
 }
 
 // GRIB2: every member, then mean, spread, percentiles and probabilities per lead time.
-std::string write_grib2(const State& s, std::size_t v, const std::string& path, const ProductsPlan& plan) {
+std::string write_grib2(const EnsembleVariable& e, const Variable& variable, const std::string& path,
+                        const ProductsPlan& plan) {
   const auto& spec = plan.ensemble;
-  const auto& variable = s.variables()[v];
-  const std::size_t points = s.points(), nq = spec.percentiles.size();
+  const std::size_t points = e.points(), nq = spec.percentiles.size();
   const auto thresholds = spec.thresholds.count(variable.key()) ? spec.thresholds.at(variable.key())
                                                                  : std::vector<double>{};
   std::vector<GribProductField> fields;
@@ -93,14 +101,14 @@ std::string write_grib2(const State& s, std::size_t v, const std::string& path, 
     fields.push_back(f);
     values.insert(values.end(), data, data + points);
   };
-  for (std::size_t t = 0; t < s.times(); ++t) {
-    const TimePoint valid = s.valid_times()[t];
-    for (std::size_t m = 0; m < s.members(); ++m) {
+  for (std::size_t t = 0; t < e.valid.size(); ++t) {
+    const TimePoint valid = e.valid[t];
+    for (std::size_t m = 0; m < e.members; ++m) {
       GribProductField f;
       f.product = GribProduct::member, f.valid = valid, f.member = int(m);
-      add(f, s.field(m, t, v));
+      add(f, e.field(t, m));
     }
-    const auto stats = ensemble_fields(s, t, v, spec);
+    const auto stats = ensemble_fields(e, t, spec);
     GribProductField f;
     f.valid = valid;
     f.product = GribProduct::mean;
@@ -116,8 +124,8 @@ std::string write_grib2(const State& s, std::size_t v, const std::string& path, 
       add(f, stats.data() + (2 + nq + h) * points);
     }
   }
-  write_grib2_products(path, *s.grid(), s.reference_time(), fields, values,
-                       GribProductOptions{int(s.members()), plan.bits_per_value});
+  write_grib2_products(path, *e.grid, e.reference, fields, values,
+                       GribProductOptions{int(e.members), plan.bits_per_value});
   return path;
 }
 
@@ -137,6 +145,12 @@ std::string write_manifest(const std::string& output, const nlohmann::json& prov
 
 ProductsOutputs run_products_command(const Config& config) {
   auto plan = parse_products_config(config);
+  std::optional<EnergyPlan> energy;  // products.energy: ops/products_energy.hpp
+  if (const auto node = config.root().at("products"); node.has("energy"))
+    energy = parse_energy_plan(node.at("energy"), config, plan.members.request.variables);
+  std::optional<HazardsPlan> hazards;  // products.hazards: ops/products_hazards.hpp
+  if (const auto node = config.root().at("products"); node.has("hazards"))
+    hazards = parse_hazards_plan(node.at("hazards"), config, plan.members.request.variables);
   const Selection selection = plan_selection(plan.members);
   if (!selection.report().ok())
     throw DataError("products: the member files do not cover the request\n" + selection.report().text());
@@ -166,17 +180,32 @@ ProductsOutputs run_products_command(const Config& config) {
   plan.ensemble.globals.source = std::string("Gale ") + kVersion;
 
   ProductsOutputs out;
-  if (plan.netcdf) {
-    fs::create_directories(fs::path(plan.output) / "netcdf");
-    for (const auto& f : write_ensemble_netcdf(members, (fs::path(plan.output) / "netcdf").string(), plan.ensemble))
+  const auto directory = [&](const std::string& name) {
+    const auto dir = fs::path(plan.output) / name;
+    fs::create_directories(dir);
+    return dir.string();
+  };
+  std::vector<EnsembleVariable> variables;
+  for (std::size_t v = 0; v < members.variable_count(); ++v) {
+    variables.push_back(ensemble_variable(members, v));
+    const auto& variable = variables.back();
+    if (plan.netcdf) out.files.push_back(write_ensemble_netcdf(variable, directory("netcdf"), plan.ensemble));
+    if (plan.grib2)
+      out.files.push_back(write_grib2(variable, members.variables()[v],
+                                      (fs::path(directory("grib2")) / (variable.description.key + ".grib2")).string(),
+                                      plan));
+    if (plan.maps)
+      for (const auto& f : write_maps(variable, *plan.maps, plan.ensemble, directory("maps"))) out.files.push_back(f);
+  }
+  if (plan.sites)
+    for (const auto& f : write_site_products(variables, *plan.sites, plan.ensemble, directory("sites")))
       out.files.push_back(f);
-  }
-  if (plan.grib2) {
-    fs::create_directories(fs::path(plan.output) / "grib2");
-    for (std::size_t v = 0; v < members.variable_count(); ++v)
-      out.files.push_back(write_grib2(
-          members, v, (fs::path(plan.output) / "grib2" / (members.variables()[v].key() + ".grib2")).string(), plan));
-  }
+  if (energy)
+    for (const auto& f : write_energy_products(members, *energy, directory("energy"), plan.ensemble)) out.files.push_back(f);
+  if (hazards)
+    for (const auto& f : write_hazard_products(members, *hazards, (fs::path(plan.output) / "hazards").string(),
+                                               plan.ensemble.globals))
+      out.files.push_back(f);
   out.manifest = write_manifest(plan.output, provenance, out.files);
   return out;
 }

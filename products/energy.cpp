@@ -199,7 +199,7 @@ std::vector<float> wind_capacity_factor(const PowerCurve& curve, const float* hu
 
 // --- regions ---------------------------------------------------------------------------
 
-void Region::validate() const {
+void SupplyRegion::validate() const {
   const auto fail = [&](const std::string& why) {
     throw ConfigError(fmt::format("region '{}': {}", name, why));
   };
@@ -210,7 +210,7 @@ void Region::validate() const {
   if (!(lon_east >= -180 && lon_east <= 360)) fail(fmt::format("lon_east {} is outside -180..360", lon_east));
 }
 
-bool Region::contains(double lat, double lon) const {
+bool SupplyRegion::contains(double lat, double lon) const {
   if (lat < lat_south || lat > lat_north) return false;
   if (lon_east - lon_west >= 360) return true;
   const double w = wrap360(lon_west), e = wrap360(lon_east), l = wrap360(lon);
@@ -219,7 +219,7 @@ bool Region::contains(double lat, double lon) const {
 }
 
 RegionalMean regional_mean(const std::vector<double>& lat, const std::vector<double>& lon,
-                           const float* values, const float* capacity, const Region& region) {
+                           const float* values, const float* capacity, const SupplyRegion& region) {
   region.validate();
   if (lat.size() != lon.size())
     throw InternalError(fmt::format("regional_mean: {} latitudes for {} longitudes", lat.size(), lon.size()));

@@ -98,7 +98,7 @@ std::vector<float> wind_capacity_factor(const PowerCurve& curve, const float* hu
 // A named latitude/longitude box. Longitudes in any of -180..360; `lon_west` to `lon_east`
 // runs eastwards, so west 350 (or -10) to east 2 crosses 0 E; east - west >= 360 is the
 // whole circle. Edges are inclusive.
-struct Region {
+struct SupplyRegion {
   std::string name;
   double lat_south = -90, lat_north = 90;
   double lon_west = 0, lon_east = 360;
@@ -116,7 +116,7 @@ struct RegionalMean {
 // `capacity` per point (installed capacity map or site capacities); nullptr weights every
 // point inside the box equally. Throws DataError when the region holds no capacity.
 RegionalMean regional_mean(const std::vector<double>& lat, const std::vector<double>& lon,
-                           const float* values, const float* capacity, const Region& region);
+                           const float* values, const float* capacity, const SupplyRegion& region);
 
 // ---------------------------------------------------------------------------------------
 // Solar PV (Bett and Thornton 2016)

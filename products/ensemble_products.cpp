@@ -24,25 +24,15 @@ const std::vector<double>& thresholds_of(const EnsembleProductSpec& spec, const 
   return it == spec.thresholds.end() ? none : it->second;
 }
 
-// The member fields of one (time, variable), member-major, as point_statistics wants them.
-std::vector<float> gather_members(const State& s, std::size_t t, std::size_t v) {
-  std::vector<float> x(s.members() * s.points());
-  for (std::size_t m = 0; m < s.members(); ++m)
-    std::copy_n(s.field(m, t, v), s.points(), x.begin() + std::ptrdiff_t(m * s.points()));
-  return x;
-}
-
 class VariableFile {
  public:
-  VariableFile(const State& s, std::size_t v, const std::string& path, const std::string& temp,
+  VariableFile(const EnsembleVariable& s, const std::string& path, const std::string& temp,
                const EnsembleProductSpec& spec)
-      : s_(s), v_(v), spec_(spec), nc_(path, temp), thresholds_(thresholds_of(spec, s.variables()[v].key())) {
-    const auto& variable = s.variables()[v];
-    entry_ = &writable_entry(variable, path, "NetCDF");
-    name_ = entry_->netcdf_names.empty() ? entry_->name : entry_->netcdf_names.front();
+      : s_(s), d_(s.description), spec_(spec), nc_(path, temp), thresholds_(thresholds_of(spec, d_.key)) {
+    name_ = d_.name;
     auto globals = spec.globals;
-    globals.attributes["ensemble_members"] = std::to_string(s.members());
-    globals.attributes["gale_variable"] = variable.key();
+    globals.attributes["ensemble_members"] = std::to_string(s.members);
+    globals.attributes["gale_variable"] = d_.key;
     put_cf_globals(nc_, path, globals);
     define();
     nc_.check(nc_enddef(nc_.id()), "leaving define mode");
@@ -50,7 +40,7 @@ class VariableFile {
   }
 
   void write() {
-    const auto& grid = *s_.grid();
+    const auto& grid = *s_.grid;
     const auto shape = horizontal_.shape(grid);
     auto put = [&](int var, std::vector<std::size_t> start, const float* data, const std::string& what) {
       std::vector<std::size_t> count(start.size(), 1);
@@ -58,10 +48,10 @@ class VariableFile {
       nc_.check(nc_put_vara_float(nc_.id(), var, start.data(), count.data(), data), what);
     };
     const std::size_t points = s_.points(), nq = spec_.percentiles.size();
-    for (std::size_t t = 0; t < s_.times(); ++t) {
+    for (std::size_t t = 0; t < s_.valid.size(); ++t) {
       if (spec_.members)
-        for (std::size_t m = 0; m < s_.members(); ++m) put(members_var_, {t, m}, s_.field(m, t, v_), name_);
-      const auto fields = ensemble_fields(s_, t, v_, spec_);
+        for (std::size_t m = 0; m < s_.members; ++m) put(members_var_, {t, m}, s_.field(t, m), name_);
+      const auto fields = ensemble_fields(s_, t, spec_);
       put(mean_var_, {t}, fields.data(), name_ + "_mean");
       put(std_var_, {t}, fields.data() + points, name_ + "_std");
       for (std::size_t q = 0; q < nq; ++q)
@@ -77,7 +67,7 @@ class VariableFile {
   // `leading`: 1 for (time, y, x), 2 for (time, realization | percentile | threshold, y, x).
   int data_var(const std::string& name, std::vector<int> dims, std::size_t leading, const std::string& standard_name,
                const std::string& units, const std::string& long_name) {
-    const auto& grid = *s_.grid();
+    const auto& grid = *s_.grid;
     for (const int d : horizontal_.dims()) dims.push_back(d);
     std::vector<std::size_t> chunks(leading, 1);
     for (const auto n : horizontal_.shape(grid)) chunks.push_back(n);
@@ -101,21 +91,19 @@ class VariableFile {
   }
 
   void define() {
-    const auto& variable = s_.variables()[v_];
-    const auto& grid = *s_.grid();
-    const std::string std_name = entry_->standard_name, units = entry_->units, label = entry_->long_name;
-    const std::string where = variable.level_kind == LevelKind::isobaric ? fmt::format(" at {:g} hPa", variable.level)
-                                                                         : "";
+    const auto& grid = *s_.grid;
+    const std::string std_name = d_.standard_name, units = d_.units, label = d_.long_name;
+    const std::string where = d_.pressure_hpa ? fmt::format(" at {:g} hPa", *d_.pressure_hpa) : "";
     int real_dim = -1;
     if (spec_.members) {
-      real_dim = nc_.dim("realization", s_.members());
+      real_dim = nc_.dim("realization", s_.members);
       real_var_ = nc_.var("realization", NC_INT, {real_dim});
       nc_.text(real_var_, "standard_name", "realization");
       nc_.text(real_var_, "long_name", "ensemble member");
       nc_.text(real_var_, "units", "1");
       nc_.text(real_var_, "axis", "Z");  // cdo reads a (time, Z, y, x) variable, nothing else
     }
-    time_ = define_time_axes(nc_, s_.reference_time(), s_.times());
+    time_ = define_time_axes(nc_, s_.reference, s_.valid.size());
     int pct_dim = -1, thr_dim = -1;
     if (!spec_.percentiles.empty()) {
       pct_dim = nc_.dim("percentile", spec_.percentiles.size());
@@ -127,13 +115,13 @@ class VariableFile {
     if (!thresholds_.empty()) {
       thr_dim = nc_.dim("threshold", thresholds_.size());
       thr_var_ = nc_.var("threshold", NC_FLOAT, {thr_dim});
-      nc_.text(thr_var_, "standard_name", std_name);
+      if (!std_name.empty()) nc_.text(thr_var_, "standard_name", std_name);
       nc_.text(thr_var_, "long_name", label + " threshold");
       nc_.text(thr_var_, "units", units);
       nc_.text(thr_var_, "spp__relative_to_threshold", "greater_than");
       nc_.text(thr_var_, "axis", "Z");
     }
-    if (variable.level_kind == LevelKind::isobaric) pressure_var_ = define_scalar_pressure(nc_, "pressure_level");
+    if (d_.pressure_hpa) pressure_var_ = define_scalar_pressure(nc_, "pressure_level");
     horizontal_ = define_horizontal_axes(nc_, grid);
 
     const int t = time_.dim;
@@ -146,17 +134,17 @@ class VariableFile {
       percentile_var_ = data_var(name_ + "_percentile", {t, pct_dim}, 2, std_name, units,
                                  "percentiles over the ensemble of " + label + where);
     if (thr_dim >= 0)
-      probability_var_ = data_var("probability_of_" + std_name + "_above_threshold", {t, thr_dim}, 2, "", "1",
+      probability_var_ = data_var("probability_of_" + (std_name.empty() ? name_ : std_name) + "_above_threshold", {t, thr_dim}, 2, "", "1",
                                   "probability of " + label + where + " above threshold");
   }
 
   void put_coordinates() {
     if (spec_.members) {
-      std::vector<int> m(s_.members());
+      std::vector<int> m(s_.members);
       for (std::size_t k = 0; k < m.size(); ++k) m[k] = int(k);
       nc_.check(nc_put_var_int(nc_.id(), real_var_, m.data()), "realization values");
     }
-    put_time_axes(nc_, time_, s_.reference_time(), s_.valid_times());
+    put_time_axes(nc_, time_, s_.reference, s_.valid);
     if (pct_var_ >= 0) {
       const std::vector<float> q(spec_.percentiles.begin(), spec_.percentiles.end());
       nc_.check(nc_put_var_float(nc_.id(), pct_var_, q.data()), "percentile values");
@@ -166,18 +154,17 @@ class VariableFile {
       nc_.check(nc_put_var_float(nc_.id(), thr_var_, h.data()), "threshold values");
     }
     if (pressure_var_ >= 0) {
-      const float level = float(s_.variables()[v_].level);
+      const float level = float(*d_.pressure_hpa);
       nc_.check(nc_put_var_float(nc_.id(), pressure_var_, &level), "pressure_level value");
     }
-    put_horizontal_axes(nc_, horizontal_, *s_.grid());
+    put_horizontal_axes(nc_, horizontal_, *s_.grid);
   }
 
-  const State& s_;
-  std::size_t v_;
+  const EnsembleVariable& s_;
+  const ProductVariable& d_;
   const EnsembleProductSpec& spec_;
   NcWriter nc_;
   const std::vector<double>& thresholds_;
-  const LexiconEntry* entry_ = nullptr;
   std::string name_;
   TimeAxes time_;
   HorizontalAxes horizontal_;
@@ -187,44 +174,67 @@ class VariableFile {
 
 }  // namespace
 
-std::vector<float> ensemble_fields(const State& s, std::size_t t, std::size_t v, const EnsembleProductSpec& spec) {
+ProductVariable product_variable(const Variable& variable) {
+  const auto& entry = writable_entry(variable, variable.key(), "NetCDF");
+  ProductVariable d;
+  d.key = variable.key();
+  d.name = entry.netcdf_names.empty() ? entry.name : entry.netcdf_names.front();
+  d.standard_name = entry.standard_name;
+  d.long_name = entry.long_name;
+  d.units = entry.units;
+  if (variable.level_kind == LevelKind::isobaric) d.pressure_hpa = variable.level;
+  return d;
+}
+
+EnsembleVariable ensemble_variable(const State& s, std::size_t v) {
+  EnsembleVariable e;
+  e.description = product_variable(s.variables()[v]);
+  e.grid = s.grid();
+  e.reference = s.reference_time();
+  e.valid = s.valid_times();
+  e.members = s.members();
+  e.values.resize(s.times() * s.members() * s.points());
+  for (std::size_t t = 0; t < s.times(); ++t)
+    for (std::size_t m = 0; m < s.members(); ++m) std::copy_n(s.field(m, t, v), s.points(), e.field(t, m));
+  return e;
+}
+
+std::vector<float> ensemble_fields(const EnsembleVariable& e, std::size_t t, const EnsembleProductSpec& spec) {
   StatisticsSpec stats;
   stats.percentiles = spec.percentiles;
-  stats.thresholds = thresholds_of(spec, s.variables()[v].key());
-  const std::size_t points = s.points(), nq = stats.percentiles.size(), nh = stats.thresholds.size();
+  stats.thresholds = thresholds_of(spec, e.description.key);
+  const std::size_t points = e.points(), nq = stats.percentiles.size(), nh = stats.thresholds.size();
   std::vector<float> all(stats.names().size() * points);
-  const auto x = gather_members(s, t, v);
-  point_statistics(x.data(), s.members(), points, stats, all.data());
+  // [member][point] at lead t is contiguous, as point_statistics wants it.
+  point_statistics(e.field(t, 0), e.members, points, stats, all.data());
   // point_statistics gives mean, std, min, max, percentiles, counts: keep mean, std,
   // percentiles, and turn counts into fractions of members.
   std::vector<float> out((2 + nq + nh) * points);
   std::copy_n(all.begin(), 2 * points, out.begin());
   std::copy_n(all.begin() + std::ptrdiff_t(4 * points), nq * points, out.begin() + std::ptrdiff_t(2 * points));
-  const float members = float(s.members());
+  const float members = float(e.members);
   for (std::size_t i = 0; i < nh * points; ++i) out[(2 + nq) * points + i] = all[(4 + nq) * points + i] / members;
   return out;
 }
 
-std::vector<std::string> write_ensemble_netcdf(const State& members, const std::string& dir,
-                                               const EnsembleProductSpec& spec) {
-  members.check();
+std::string write_ensemble_netcdf(const EnsembleVariable& variable, const std::string& dir,
+                                  const EnsembleProductSpec& spec) {
   if (spec.deflate_level < 0 || spec.deflate_level > 9)
     throw ConfigError(fmt::format("products: NetCDF deflate_level {} is outside 0..9", spec.deflate_level));
-  if (members.members() < 2)
-    throw DataError(fmt::format("products: the input holds {} member; ensemble products need at least 2",
-                                members.members()));
-  std::vector<std::string> paths;
-  for (std::size_t v = 0; v < members.variable_count(); ++v) {
-    const auto path = (std::filesystem::path(dir) / (members.variables()[v].key() + ".nc")).string();
-    AtomicOutput out(path);
-    {
-      std::lock_guard lock(netcdf_write_mutex());
-      VariableFile(members, v, path, out.temp_path(), spec).write();
-    }
-    out.commit();
-    paths.push_back(path);
+  if (variable.members < 2)
+    throw DataError(fmt::format("products: {} has {} member; ensemble products need at least 2",
+                                variable.description.key, variable.members));
+  if (variable.values.size() != variable.valid.size() * variable.members * variable.points())
+    throw InternalError(fmt::format("products: {}: values do not match times x members x points",
+                                    variable.description.key));
+  const auto path = (std::filesystem::path(dir) / (variable.description.key + ".nc")).string();
+  AtomicOutput out(path);
+  {
+    std::lock_guard lock(netcdf_write_mutex());
+    VariableFile(variable, path, out.temp_path(), spec).write();
   }
-  return paths;
+  out.commit();
+  return path;
 }
 
 }  // namespace gale

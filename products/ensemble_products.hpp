@@ -3,10 +3,10 @@
 // shared/CONVENTIONS.md), one file per variable so that each probability variable is
 // `probability_of_<standard_name>_above_threshold` with one `threshold` coordinate:
 //
-//   <dir>/<key>.nc            e.g. z500.nc, 2t.nc, ws500.nc
-//   dimensions  realization (members, optional), time, percentile, threshold, latitude x
+//   <dir>/<key>.nc            e.g. z500.nc, 2t.nc, wind_capacity_factor.nc
+//   dimensions  time, realization (members, optional), percentile, threshold, latitude x
 //               longitude (regular grids) or values
-//   data        <name>(time, realization, y, x)        the members (name: z, t, 2t, ...)
+//   data        <name>(time, realization, y, x)        the members (name: z, t, t2m, ...)
 //               <name>_mean(time, y, x)                cell_methods "realization: mean"
 //               <name>_std(time, y, x)                 "realization: standard_deviation" (ddof 1)
 //               <name>_percentile(time, percentile, y, x)   numpy-linear order statistics
@@ -20,6 +20,8 @@
 // Chunks: one member and one lead time per chunk (one lead per chunk for statistics);
 // deflate + shuffle at the configured level. Written atomically with `.sha256` beside.
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,20 +30,46 @@
 
 namespace gale {
 
+// What a product variable is called and measured in: from the lexicon for State
+// variables, or given by a derived product (capacity factors, degree days).
+struct ProductVariable {
+  std::string key;            // file name and config key: "t850", "wind_capacity_factor"
+  std::string name;           // NetCDF variable name of the members: "t", "wind_capacity_factor"
+  std::string standard_name;  // CF standard name, or "" when CF has none
+  std::string long_name, units;
+  std::optional<double> pressure_hpa;  // upper-air variables
+};
+ProductVariable product_variable(const Variable& variable);
+
+// One variable of an ensemble: every member at every lead, on one grid.
+struct EnsembleVariable {
+  ProductVariable description;
+  std::shared_ptr<const Grid> grid;
+  TimePoint reference{};
+  std::vector<TimePoint> valid;
+  std::size_t members = 0;
+  std::vector<float> values;  // [time][member][point]
+  std::size_t points() const { return grid->size(); }
+  const float* field(std::size_t t, std::size_t m) const { return values.data() + (t * members + m) * points(); }
+  float* field(std::size_t t, std::size_t m) { return values.data() + (t * members + m) * points(); }
+};
+// Variable `v` of a State with all members (a copy in [time][member][point] order).
+EnsembleVariable ensemble_variable(const State& state, std::size_t v);
+
 struct EnsembleProductSpec {
   std::vector<double> percentiles{10, 50, 90};            // 0..100, ascending
-  std::map<std::string, std::vector<double>> thresholds;  // variable key -> thresholds (canonical units)
+  std::map<std::string, std::vector<double>> thresholds;  // variable key -> thresholds (its units)
   bool members = true;                                    // also write the members
   int deflate_level = 1;                                  // 0..9 (shuffle on when > 0)
   CfGlobals globals;                                      // title, provenance attributes, ...
 };
 
-// Mean, standard deviation, percentiles and probabilities of variable `v` at lead `t`:
+// Mean, standard deviation, percentiles and probabilities at lead `t`:
 // [1 + 1 + percentiles + thresholds] x points, probabilities as fractions of members.
-std::vector<float> ensemble_fields(const State& members, std::size_t t, std::size_t v, const EnsembleProductSpec& spec);
+std::vector<float> ensemble_fields(const EnsembleVariable& variable, std::size_t t, const EnsembleProductSpec& spec);
 
-// One file per variable of `members` (all members, all leads in memory); returns the paths.
-std::vector<std::string> write_ensemble_netcdf(const State& members, const std::string& dir,
-                                               const EnsembleProductSpec& spec);
+// <dir>/<key>.nc; returns its path.
+std::string write_ensemble_netcdf(const EnsembleVariable& variable, const std::string& dir,
+                                  const EnsembleProductSpec& spec);
 
 }  // namespace gale

@@ -22,6 +22,7 @@
 #include "core/errors.hpp"
 #include "ensemble/statistics.hpp"
 #include "export/atomic_file.hpp"
+#include "export/cf_axes.hpp"
 #include "export/nc_writer.hpp"
 #include "grids/regrid.hpp"
 #include "grids/spatial_index.hpp"
@@ -386,41 +387,15 @@ std::string csv_field(const std::string& s) {
 
 // --- NetCDF ----------------------------------------------------------------------------
 
-bool starts_with_timestamp(const std::string& line) {
-  if (line.size() < 10) return false;
-  for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u})
-    if (!std::isdigit(static_cast<unsigned char>(line[i]))) return false;
-  return line[4] == '-' && line[7] == '-';
-}
-
-std::string history_text(const SiteWriteOptions& o) {
-  const auto now = iso8601(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
-  std::string h;
-  for (const auto& line : o.history) h += (h.empty() ? "" : "\n") + (starts_with_timestamp(line) ? line : now + " " + line);
-  return h.empty() ? now + " " GALE_SITES_SOURCE ": site time series written by products/sites" : h;
-}
-
-// "2019-03-01T00:00:00Z" -> "2019-03-01 00:00:00" (UDUNITS/cftime-friendly).
-std::string cf_time_origin(TimePoint t) {
-  auto s = iso8601(t);
-  if (!s.empty() && s.back() == 'Z') s.pop_back();
-  std::replace(s.begin(), s.end(), 'T', ' ');
-  return s;
-}
-
-void write_global_attributes(NcWriter& nc, const SiteWriteOptions& o) {
-  nc.text(NC_GLOBAL, "Conventions", "CF-1.10");
+void write_global_attributes(NcWriter& nc, const std::string& path, const SiteWriteOptions& o) {
+  // No history line unless given: the same inputs give the same bytes.
+  put_cf_globals(nc, path, CfGlobals{o.title, o.institution, o.source.empty() ? GALE_SITES_SOURCE : o.source,
+                                     o.comment, o.references, o.history, {}});
   nc.text(NC_GLOBAL, "featureType", "timeSeries");
-  if (!o.title.empty()) nc.text(NC_GLOBAL, "title", o.title);
-  if (!o.institution.empty()) nc.text(NC_GLOBAL, "institution", o.institution);
-  nc.text(NC_GLOBAL, "source", o.source.empty() ? GALE_SITES_SOURCE : o.source);
-  nc.text(NC_GLOBAL, "history", history_text(o));
-  if (!o.references.empty()) nc.text(NC_GLOBAL, "references", o.references);
-  if (!o.comment.empty()) nc.text(NC_GLOBAL, "comment", o.comment);
 }
 
 struct Dims {
-  int station = -1, strlen = -1, time = -1, realization = -1, percentile = -1;
+  int station = -1, time = -1, realization = -1, percentile = -1;
 };
 
 struct Vars {
@@ -431,9 +406,15 @@ struct Vars {
 
 Vars define_coordinates(NcWriter& nc, const SiteSeries& s, const Dims& d) {
   Vars v;
-  v.name = nc.var("station_name", NC_CHAR, {d.station, d.strlen});
-  nc.text(v.name, "long_name", "site name");
+  // The site identifier is the site's index, with the names (one per line, in order) as an
+  // attribute: cdo skips char and string variables with a warning, and users open these
+  // files with cdo as well as xarray. The CSV beside carries the names per row.
+  v.name = nc.var("station", NC_INT, {d.station});
+  nc.text(v.name, "long_name", "site index (names in site_names)");
   nc.text(v.name, "cf_role", "timeseries_id");
+  std::string names;
+  for (const auto& site : s.sites) names += (names.empty() ? "" : "\n") + site.name;
+  nc.text(v.name, "site_names", names);
   v.lat = nc.var("latitude", NC_DOUBLE, {d.station});
   nc.text(v.lat, "standard_name", "latitude");
   nc.text(v.lat, "long_name", "site latitude");
@@ -444,7 +425,7 @@ Vars define_coordinates(NcWriter& nc, const SiteSeries& s, const Dims& d) {
   nc.text(v.lon, "units", "degrees_east");
   v.capacity = nc.var("capacity", NC_DOUBLE, {d.station});
   nc.text(v.capacity, "long_name", "installed capacity at the site (weight, units of the sites file)");
-  const std::string time_units = "hours since " + cf_time_origin(s.reference_time);
+  const std::string time_units = "hours since " + cf_time_origin(s.reference_time);  // export/cf_axes.hpp
   v.time = nc.var("time", NC_DOUBLE, {d.time});
   nc.text(v.time, "standard_name", "time");
   nc.text(v.time, "long_name", "valid time");
@@ -465,11 +446,13 @@ Vars define_coordinates(NcWriter& nc, const SiteSeries& s, const Dims& d) {
     nc.text(v.realization, "standard_name", "realization");
     nc.text(v.realization, "long_name", "ensemble member");
     nc.text(v.realization, "units", "1");
+    nc.text(v.realization, "axis", "Z");  // cdo reads (time, Z, station) and nothing else
   }
   if (d.percentile >= 0) {
     v.percentile = nc.var("percentile", NC_DOUBLE, {d.percentile});
     nc.text(v.percentile, "long_name", "percentile over ensemble members");
     nc.text(v.percentile, "units", "%");
+    nc.text(v.percentile, "axis", "Z");
   }
   return v;
 }
@@ -485,20 +468,22 @@ int define_data(NcWriter& nc, const SiteProduct& p, const std::string& name, con
   if (!p.standard_name.empty()) nc.text(id, "standard_name", p.standard_name);
   nc.text(id, "long_name", long_name);
   if (!p.units.empty()) nc.text(id, "units", p.units);
-  nc.text(id, "coordinates", "latitude longitude station_name forecast_reference_time forecast_period");
+  // forecast_reference_time / forecast_period are found by their standard names (cdo warns
+  // when a coordinates attribute names them).
+  nc.text(id, "coordinates", "latitude longitude");
   return id;
 }
 
-void write_coordinates(NcWriter& nc, const SiteSeries& s, const Vars& v, std::size_t strlen,
+void write_coordinates(NcWriter& nc, const SiteSeries& s, const Vars& v,
                        const std::vector<double>& percentiles) {
   const int id = nc.id();
-  std::vector<char> names(s.sites.size() * strlen, '\0');
+  std::vector<int> index(s.sites.size());
   std::vector<double> lat, lon, capacity;
   for (std::size_t i = 0; i < s.sites.size(); ++i) {
-    std::copy(s.sites[i].name.begin(), s.sites[i].name.end(), names.begin() + std::ptrdiff_t(i * strlen));
+    index[i] = int(i);
     lat.push_back(s.sites[i].lat), lon.push_back(s.sites[i].lon), capacity.push_back(s.sites[i].capacity);
   }
-  nc.check(nc_put_var_text(id, v.name, names.data()), "station_name values");
+  nc.check(nc_put_var_int(id, v.name, index.data()), "station values");
   nc.check(nc_put_var_double(id, v.lat, lat.data()), "latitude values");
   nc.check(nc_put_var_double(id, v.lon, lon.data()), "longitude values");
   nc.check(nc_put_var_double(id, v.capacity, capacity.data()), "capacity values");
@@ -519,44 +504,49 @@ void write_coordinates(NcWriter& nc, const SiteSeries& s, const Vars& v, std::si
 void write_netcdf_file(const SiteSeries& s, const std::string& path, const std::string& temp,
                        const SiteWriteOptions& o, bool members, bool percentiles) {
   NcWriter nc(path, temp);
-  write_global_attributes(nc, o);
-  std::size_t strlen = 1;
-  for (const auto& site : s.sites) strlen = std::max(strlen, site.name.size());
+  write_global_attributes(nc, path, o);
   const std::size_t ns = s.sites.size(), nt = s.valid_times.size(), nm = s.members;
   Dims d;
   d.station = nc.dim("station", ns);
-  d.strlen = nc.dim("name_strlen", strlen);
   d.time = nc.dim("time", nt);
   if (members && nm > 1) d.realization = nc.dim("realization", nm);
   if (percentiles) d.percentile = nc.dim("percentile", o.percentiles.size());
   auto v = define_coordinates(nc, s, d);
   for (const auto& p : s.products) {
     const auto long_name = p.long_name.empty() ? p.name : p.long_name;
+    // Time first (cdo reads nothing else); one lead time per chunk.
     if (members) {
-      // One chunk per site: a consumer reads one site's whole ensemble time series at once.
       const bool ens = d.realization >= 0;
       v.members.push_back(define_data(nc, p, p.name, long_name,
-                                      ens ? std::vector{d.station, d.realization, d.time} : std::vector{d.station, d.time},
-                                      ens ? std::vector<std::size_t>{1, nm, nt} : std::vector<std::size_t>{1, nt},
+                                      ens ? std::vector{d.time, d.realization, d.station} : std::vector{d.time, d.station},
+                                      ens ? std::vector<std::size_t>{1, nm, ns} : std::vector<std::size_t>{1, ns},
                                       o.deflate_level));
     }
     if (percentiles)
       v.percentiles.push_back(define_data(nc, p, p.name + "_percentile", long_name + " (percentiles over members)",
-                                          {d.station, d.percentile, d.time}, {1, o.percentiles.size(), nt},
+                                          {d.time, d.percentile, d.station}, {1, o.percentiles.size(), ns},
                                           o.deflate_level));
   }
   nc.check(nc_enddef(nc.id()), "leaving define mode");
-  write_coordinates(nc, s, v, strlen, o.percentiles);
+  write_coordinates(nc, s, v, o.percentiles);
   for (std::size_t k = 0; k < s.products.size(); ++k) {
     const auto& p = s.products[k];
-    if (members) nc.check(nc_put_var_float(nc.id(), v.members[k], p.values.data()), fmt::format("values of '{}'", p.name));
-    if (!percentiles) continue;
-    for (std::size_t site = 0; site < ns; ++site) {
-      const auto q = site_percentiles(s, p, site, o.percentiles);
-      const std::size_t start[] = {site, 0, 0}, count[] = {1, o.percentiles.size(), nt};
-      nc.check(nc_put_vara_float(nc.id(), v.percentiles[k], start, count, q.data()),
-               fmt::format("values of '{}_percentile'", p.name));
+    if (members) {  // [site][member][time] -> [time][member][site]
+      std::vector<float> values(p.values.size());
+      for (std::size_t site = 0; site < ns; ++site)
+        for (std::size_t m = 0; m < nm; ++m)
+          for (std::size_t t = 0; t < nt; ++t) values[(t * nm + m) * ns + site] = p.values[(site * nm + m) * nt + t];
+      nc.check(nc_put_var_float(nc.id(), v.members[k], values.data()), fmt::format("values of '{}'", p.name));
     }
+    if (!percentiles) continue;
+    const std::size_t nq = o.percentiles.size();
+    std::vector<float> values(nt * nq * ns);
+    for (std::size_t site = 0; site < ns; ++site) {
+      const auto q = site_percentiles(s, p, site, o.percentiles);  // [percentile][time]
+      for (std::size_t i = 0; i < nq; ++i)
+        for (std::size_t t = 0; t < nt; ++t) values[(t * nq + i) * ns + site] = q[i * nt + t];
+    }
+    nc.check(nc_put_var_float(nc.id(), v.percentiles[k], values.data()), fmt::format("values of '{}_percentile'", p.name));
   }
   nc.check(nc_sync(nc.id()), "flushing");
   nc.close();

@@ -74,15 +74,17 @@ struct SiteWriteOptions {
 
 // CF-1.10 discrete sampling geometry, featureType "timeSeries", orthogonal multidimensional
 // representation (NetCDF-4; atomic, with `<path>.sha256`):
-//   dimensions  station, time, realization (when write_members), percentile (when
-//               percentiles are asked for), name_strlen
-//   station_name(station, name_strlen) char, cf_role = "timeseries_id";
+//   dimensions  time, realization (when write_members), percentile (when percentiles are
+//               asked for), station
+//   station(station) int 0..N-1, cf_role = "timeseries_id", site_names = the names, one
+//               per line (cdo skips char and string variables with a warning)
 //   latitude(station), longitude(station) double; capacity(station) double;
 //   time(time) "hours since <reference time>"; forecast_period(time) hours;
-//   forecast_reference_time scalar; realization(realization) int; percentile(percentile) "%"
-//   <name>(station, realization, time) float, and <name>_percentile(station, percentile,
-//   time) float, each with coordinates "latitude longitude station_name
-//   forecast_reference_time forecast_period".
+//   forecast_reference_time scalar; realization(realization) int, axis Z;
+//   percentile(percentile) "%", axis Z
+//   <name>(time, realization, station) float and <name>_percentile(time, percentile,
+//   station) float, coordinates "latitude longitude" (time first and the Z axes: cdo
+//   reads (time, Z, station) variables without warnings).
 // Throws InputError naming the path when it cannot be written, ConfigError for bad options.
 void write_sites_netcdf(const SiteSeries& series, const std::string& path,
                         const SiteWriteOptions& options = {});

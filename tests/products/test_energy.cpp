@@ -215,27 +215,27 @@ TEST_CASE("capacity-weighted regional mean, box crossing 0 E") {
   const float cf[] = {0.9f, 0.2f, 0.4f, 0.7f, 0.5f, 0.1f};
   const float capacity[] = {10, 1, 3, 10, 2, 100};
   // West -2 (= 358) to east 3: 359, 1 and -1 E at 50..55 N.
-  const Region r{"channel", 50, 55, -2, 3};
+  const SupplyRegion r{"channel", 50, 55, -2, 3};
   const auto m = regional_mean(lat, lon, cf, capacity, r);
   CHECK(m.points == 3);
   CHECK(m.capacity == 6);
   CHECK(std::abs(m.value - (1 * 0.2 + 3 * 0.4 + 2 * 0.5) / 6.0) < 1e-7);
   // The same box written 358..3 and uniform weights.
-  const Region same{"channel", 50, 55, 358, 3};
+  const SupplyRegion same{"channel", 50, 55, 358, 3};
   const auto u = regional_mean(lat, lon, cf, nullptr, same);
   CHECK(u.points == 3);
   CHECK(std::abs(u.value - (0.2 + 0.4 + 0.5) / 3.0) < 1e-7);
   // A box across 180 and the whole circle.
-  CHECK(Region{"pacific", -10, 10, 170, -170}.contains(0, 185));
-  CHECK(!Region{"pacific", -10, 10, 170, -170}.contains(0, 160));
-  CHECK(Region{"all", -90, 90, -180, 180}.contains(0, 300));
-  CHECK(!Region{"west", 50, 55, 0, 3}.contains(52, 359));
+  CHECK(SupplyRegion{"pacific", -10, 10, 170, -170}.contains(0, 185));
+  CHECK(!SupplyRegion{"pacific", -10, 10, 170, -170}.contains(0, 160));
+  CHECK(SupplyRegion{"all", -90, 90, -180, 180}.contains(0, 300));
+  CHECK(!SupplyRegion{"west", 50, 55, 0, 3}.contains(52, 359));
   // Zero capacity does not count, even with a NaN value there.
   const float cf_nan[] = {NAN, 0.2f, 0.4f, 0.7f, 0.5f, 0.1f};
   const float cap0[] = {0, 1, 1, 0, 0, 0};
-  CHECK(std::abs(regional_mean(lat, lon, cf_nan, cap0, Region{"w", 50, 55, 350, 10}).value - 0.3) < 1e-7);
-  CHECK_THROWS_WITH(regional_mean(lat, lon, cf, capacity, Region{"empty", -10, 10, 0, 10}),
+  CHECK(std::abs(regional_mean(lat, lon, cf_nan, cap0, SupplyRegion{"w", 50, 55, 350, 10}).value - 0.3) < 1e-7);
+  CHECK_THROWS_WITH(regional_mean(lat, lon, cf, capacity, SupplyRegion{"empty", -10, 10, 0, 10}),
                     Contains("region 'empty'") && Contains("no installed capacity"));
-  CHECK_THROWS_WITH(regional_mean(lat, lon, cf, capacity, Region{"upside", 55, 50, 0, 10}),
+  CHECK_THROWS_WITH(regional_mean(lat, lon, cf, capacity, SupplyRegion{"upside", 55, 50, 0, 10}),
                     Contains("region 'upside'") && Contains("lat_south 55"));
 }

@@ -107,6 +107,32 @@ TEST_CASE("gale products: CF NetCDF products open cleanly in ncdump, cdo and xar
     CHECK(sinfo.code == 0);
     CHECK_THAT(sinfo.out, !Catch::Contains("Warning") && !Catch::Contains("arning"));
   }
+  // Every NetCDF product (per-variable files and the site series) opens cleanly in all three.
+  int files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(out)) {
+    if (entry.path().extension() != ".nc") continue;
+    ++files;
+    const auto file = entry.path().string();
+    INFO(file);
+    CHECK(run_command("ncdump -h " + file).code == 0);
+    const auto sinfo = run_command("cdo -s sinfo " + file);
+    INFO(sinfo.out);
+    CHECK(sinfo.code == 0);
+    CHECK_THAT(sinfo.out, !Catch::Contains("Warning"));
+    const auto py = run_command("/usr/bin/python3 -W error -c \"import xarray; xarray.open_dataset('" + file + "').load()\"");
+    INFO(py.out);
+    CHECK(py.code == 0);
+  }
+  CHECK(files == 5);  // 4 variables + sites.nc
+  // Maps, plumes and the site CSV are there; the manifest lists every product with its hash.
+  CHECK(fs::exists(out / "maps" / "t850_probability_gt_273.15_036h.png"));
+  CHECK(fs::exists(out / "sites" / "plume_Hornsea_wind_farm_t850.png"));
+  CHECK(fs::exists(out / "sites" / "sites.csv"));
+  std::ifstream manifest(out / "manifest.json");
+  const std::string text((std::istreambuf_iterator<char>(manifest)), std::istreambuf_iterator<char>());
+  CHECK_THAT(text, Catch::Contains("\"config_sha256\"") && Catch::Contains("c144fde61ca5d53702bf6f212775ef2cc783bdd66b6865160bf597c1b35ed898") &&
+                       Catch::Contains("maps/t850_mean_036h.png") && Catch::Contains("sites/sites.nc"));
+
   const auto t850 = (out / "netcdf" / "t850.nc").string();
   CHECK_THAT(run_command("ncdump -h " + t850).out,
              Catch::Contains("float probability_of_air_temperature_above_threshold(time, threshold, latitude, longitude)") &&
