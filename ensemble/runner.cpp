@@ -282,4 +282,25 @@ EnsembleResult run_ensemble(MPI_Comm comm, Stepper& stepper, const State& initia
   return result;
 }
 
+State load_ensemble_members(const EnsembleSpec& spec, const std::vector<Variable>& variables,
+                            const std::shared_ptr<const Grid>& grid, TimePoint analysis_time, Duration step,
+                            std::vector<int>* dropped) {
+  std::vector<int> kept;
+  for (int m = 0; m < spec.members; ++m) {
+    if (!std::filesystem::exists(dropped_marker(spec, m))) kept.push_back(m);
+    else if (dropped) dropped->push_back(m);
+  }
+  std::vector<TimePoint> times;
+  for (int lead = 1; lead <= spec.steps; ++lead) times.push_back(analysis_time + std::int64_t(lead) * step);
+  State all(kept.size(), times, variables, grid, analysis_time);
+  for (std::size_t k = 0; k < kept.size(); ++k)
+    for (int lead = 1; lead <= spec.steps; ++lead) {
+      // A checkpoint holds the member's input window ending at this lead.
+      const State window = load_member_checkpoint(checkpoint_path(spec, kept[k], lead), variables, grid);
+      for (std::size_t v = 0; v < variables.size(); ++v)
+        std::copy_n(window.field(0, window.times() - 1, v), grid->size(), all.field(k, std::size_t(lead - 1), v));
+    }
+  return all;
+}
+
 }  // namespace gale

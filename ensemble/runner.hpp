@@ -45,4 +45,11 @@ struct EnsembleResult {
 EnsembleResult run_ensemble(MPI_Comm comm, Stepper& stepper, const State& initial, const EnsembleSpec& spec,
                             bool resume = false);
 
+// Every member's trajectory of a finished run (leads 1..steps, from the per-member
+// checkpoints in spec.run_dir), for products: [member, lead, variable, point]. Dropped
+// members are left out (their indices in `dropped`). Reads files only (no MPI).
+State load_ensemble_members(const EnsembleSpec& spec, const std::vector<Variable>& variables,
+                            const std::shared_ptr<const Grid>& grid, TimePoint analysis_time, Duration step,
+                            std::vector<int>* dropped = nullptr);
+
 }  // namespace gale

@@ -4,12 +4,21 @@
 #include <mpi.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
 
 #include "core/errors.hpp"
 #include "ensemble/runner.hpp"
 #include "ingest/shallow_water_stepper.hpp"
+#include "core/hash.hpp"
+#include "export/atomic_file.hpp"
 #include "ops/ingest_config.hpp"
+#include "ops/naturerun_command.hpp"
+#include "ops/products_command.hpp"
+#include "ops/verify_command.hpp"
+#include "ops/version.hpp"
 
 namespace gale {
 
@@ -30,6 +39,93 @@ std::unique_ptr<Stepper> make_stepper(const ConfigNode& node, const Config& conf
   c.dt_seconds = 60 * node.get_double("dt_minutes", c.dt_seconds / 60, 0.5, 120);
   return std::make_unique<ShallowWaterStepper>(c, node.get_double("step_hours", 6, 0.25, 48));
 }
+// `input.naturerun: {config: naturerun-t42.yaml, output: ../naturerun}`: when a source file
+// is missing, rank 0 runs the nature run that writes it (the built-in default needs no
+// data from outside); the other ranks wait for it.
+void ensure_naturerun(const ConfigNode& input, const Config& config) {
+  const auto n = input.at("naturerun");
+  n.allow_only({"config", "output"});
+  const auto naturerun_config = config.resolve_path(n.at("config").as_string());
+  const auto output = config.resolve_path(n.at("output").as_string());
+  bool missing = false;
+  for (const auto& item : input.at("sources").items())
+    missing |= !std::filesystem::exists(config.resolve_path(item.at("path").as_string()));
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  int failed = 0;
+  std::exception_ptr error;
+  if (missing && rank == 0) try {
+    spdlog::info("forecast: generating the nature run ({} -> {}); about a minute on 2 cores", naturerun_config, output);
+    run_naturerun_command(Config::from_file(naturerun_config), output, false);
+  } catch (...) {
+    error = std::current_exception();
+    failed = 1;
+  }
+  MPI_Bcast(&failed, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (error) std::rethrow_exception(error);
+  if (failed) throw DataError("forecast: generating the nature run failed on rank 0 (its message says why)");
+}
+
+struct ForecastVerifyPlan {
+  std::vector<SourceSpec> truth;
+  std::vector<Variable> variables;
+  VerifyOptions options;
+};
+
+ForecastVerifyPlan parse_forecast_verify(const ConfigNode& node, const Config& config,
+                                         const std::vector<Variable>& model_variables) {
+  node.allow_only({"truth", "variables", "regions"});
+  ForecastVerifyPlan plan;
+  plan.truth = parse_sources(node.at("truth"), config);
+  plan.variables = parse_variables(node.at("variables"));
+  for (const auto& v : plan.variables)
+    if (std::none_of(model_variables.begin(), model_variables.end(), [&](const Variable& m) { return m.same_field(v); }))
+      node.at("variables").fail(fmt::format("the model has no variable '{}'", v.key()));
+  if (node.has("regions")) {
+    plan.options.regions.clear();
+    for (const auto& item : node.at("regions").items()) {
+      try {
+        region_by_name(item.as_string());
+      } catch (const ConfigError& e) {
+        item.fail(e.what());
+      }
+      plan.options.regions.push_back(item.as_string());
+    }
+  }
+  return plan;
+}
+
+// Scores of the ensemble (ensemble-mean RMSE, spread, CRPS, rank histograms, against
+// persistence of the truth at the analysis time) in <run>/verification; the table on stdout.
+VerifyOutputs verify_forecast(const State& members, const ForecastVerifyPlan& plan, const std::string& dir) {
+  Request request;
+  request.variables = plan.variables;
+  request.times = members.valid_times();
+  request.times.insert(request.times.begin(), members.reference_time());  // persistence needs the analysis
+  Selection selection = open_selection(plan.truth, request);
+  if (!selection.report().ok())
+    throw DataError("forecast.verify: the truth does not cover the forecast\n" + selection.report().text());
+  const State truth = selection.load();
+  State forecast(members.members(), members.valid_times(), plan.variables, members.grid(), members.reference_time());
+  for (std::size_t m = 0; m < members.members(); ++m)
+    for (std::size_t t = 0; t < members.times(); ++t)
+      for (std::size_t v = 0; v < plan.variables.size(); ++v)
+        std::copy_n(members.field(m, t, members.index_of(plan.variables[v].key())), members.points(), forecast.field(m, t, v));
+  Verification verification(plan.options);
+  add_verification_case(verification, forecast, truth, nullptr);
+  return write_verification(verification, dir);
+}
+
+// <run_dir>/config.yaml (the resolved config) and provenance.json (what made the run).
+void write_run_provenance(const EnsembleSpec& spec, const Config& config, const std::vector<std::string>& inputs,
+                          const std::string& config_sha256, const std::string& model) {
+  std::filesystem::create_directories(spec.run_dir);
+  write_text_atomically((std::filesystem::path(spec.run_dir) / "config.yaml").string(), config.dump() + "\n");
+  nlohmann::json p = {{"code_version", kVersion}, {"config_sha256", config_sha256}, {"model", model},
+                      {"members", spec.members},   {"steps", spec.steps},            {"seed", spec.seed}};
+  for (const auto& path : inputs) p["inputs"].push_back({{"file", path}, {"sha256", sha256_file(path)}});
+  write_text_atomically((std::filesystem::path(spec.run_dir) / "provenance.json").string(), p.dump(2) + "\n");
+}
 }  // namespace
 
 void set_learned_stepper_factory(LearnedStepperFactory factory) { g_learned_stepper = factory; }
@@ -46,7 +142,7 @@ ForecastOutputs run_forecast_command(const Config& config, bool resume) {
   root.allow_only({"forecast"});
   const auto node = root.at("forecast");
   node.allow_only({"input", "model", "members", "steps", "seed", "perturbation", "statistics", "check_ranges",
-                   "on_bad_member", "output"});
+                   "on_bad_member", "products", "verify", "output"});
   auto stepper = make_stepper(
       node.has("model") ? node.at("model") : ConfigNode(YAML::Node(YAML::NodeType::Map), "forecast.model", config.origin()),
       config);
@@ -92,8 +188,16 @@ ForecastOutputs run_forecast_command(const Config& config, bool resume) {
         for (const auto& t : list.items()) spec.thresholds[key].push_back(t.as_double());
       }
   }
+  std::optional<ProductsPlan> products;  // written from every member's trajectory at the end
+  if (node.has("products")) {
+    if (spec.members < 2) node.at("members").fail("products need an ensemble of at least 2 members");
+    products = parse_products_section(node.at("products"), config, stepper->variables(), {});
+  }
   const auto input = node.at("input");
-  input.allow_only({"sources", "time"});
+  input.allow_only({"sources", "time", "naturerun"});
+  if (input.has("naturerun")) ensure_naturerun(input, config);
+  std::optional<ForecastVerifyPlan> verify;  // the run's own scores against a truth
+  if (node.has("verify")) verify = parse_forecast_verify(node.at("verify"), config, stepper->variables());
   Request request;
   // Every variable of the model from the input, except wind speed, derived from the winds.
   for (const auto& v : stepper->variables())
@@ -141,8 +245,44 @@ ForecastOutputs run_forecast_command(const Config& config, bool resume) {
   if (rank == 0)
     spdlog::info("forecast: {} members x {} steps of {} on {} rank(s) from {} -> {}", spec.members, spec.steps,
                  stepper->name(), ranks, iso8601(analysis_time), spec.run_dir);
+  // The run directory says what made it: the resolved config and the hashes of the inputs
+  // and the model (provenance.json), before any work.
+  std::vector<std::string> inputs;
+  for (const auto& source : sources) inputs.push_back(source.path);
+  const auto model = node.has("model") ? node.at("model") : ConfigNode(YAML::Node(), "forecast.model", config.origin());
+  if (model.has("checkpoint")) inputs.push_back(config.resolve_path(model.get_string("checkpoint")));
+  const auto config_sha256 = sha256_hex(config.dump());
+  if (rank == 0) write_run_provenance(spec, config, inputs, config_sha256, stepper->name());
   const auto result = run_ensemble(MPI_COMM_WORLD, *stepper, initial, spec, resume);
-  return {spec.run_dir, spec.steps, result.leads_computed};
+  ForecastOutputs out{spec.run_dir, spec.steps, result.leads_computed, {}};
+  // Rank 0 writes the products; the others wait for its verdict (an error there must not
+  // leave them waiting in a barrier).
+  int failed = 0;
+  std::exception_ptr error;
+  if ((products || verify) && rank == 0) try {
+    std::vector<int> dropped;
+    const State members = load_ensemble_members(spec, stepper->variables(), stepper->grid(), analysis_time,
+                                                stepper->time_step(), &dropped);
+    if (verify) out.verification = verify_forecast(members, *verify, (std::filesystem::path(spec.run_dir) / "verification").string());
+    if (products) {
+    auto& attributes = products->ensemble.globals.attributes;
+    attributes["gale_seed"] = std::to_string(spec.seed);
+    attributes["gale_model"] = stepper->name();
+    if (!dropped.empty()) attributes["gale_dropped_members"] = fmt::format("{}", fmt::join(dropped, " "));
+    products->ensemble.globals.title = products->ensemble.globals.title == "Gale ensemble products"
+                                           ? fmt::format("Gale {} ensemble from {}", stepper->name(), iso8601(analysis_time))
+                                           : products->ensemble.globals.title;
+    out.products = write_products(members, *products, (std::filesystem::path(spec.run_dir) / "products").string(), inputs,
+                                  config_sha256);
+    }
+  } catch (...) {
+    error = std::current_exception();
+    failed = 1;
+  }
+  MPI_Bcast(&failed, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (error) std::rethrow_exception(error);
+  if (failed) throw DataError("forecast: writing the products failed on rank 0 (its message says why)");
+  return out;
 }
 
 }  // namespace gale

@@ -14,17 +14,29 @@
 //   statistics: {percentiles: [10, 50, 90], thresholds: {ws500: [20, 30]}}
 //   check_ranges: true
 //   on_bad_member: fail               # or drop: leave a NaN/out-of-range member out, report it, go on
-//   output: runs/2000011500          # run directory (relative to the config)
+//   products: {...}                   # optional: as `gale products` (ops/products_command.hpp)
+//                                     # without members/output; written to <run>/products
+//                                     # from every member's trajectory when the run ends
+//   verify:                           # optional: scores against a truth in <run>/verification
+//     truth: [{path: ../naturerun/naturerun-2000-12.nc}]
+//     variables: [z500, t500]
+//     regions: [global]
+//   output: runs/2000011500          # run directory (relative to the config): config.yaml,
+//                                     # provenance.json, stats/, checkpoints/, products/
 #include <string>
 
 #include "core/config.hpp"
 #include "core/stepper.hpp"
+#include "ops/products_command.hpp"
+#include "ops/verify_command.hpp"
 
 namespace gale {
 
 struct ForecastOutputs {
   std::string run_dir;
   int leads = 0, computed = 0;
+  ProductsOutputs products;    // on rank 0, when the config has a products section
+  VerifyOutputs verification;  // on rank 0, when the config has a verify section
 };
 
 // Learned models (LibTorch) are linked only into gale-ml, which registers their factory;

@@ -131,7 +131,10 @@ int run_forecast(const std::string& config_file, const std::vector<std::string>&
     const auto out = run_forecast_command(load_config(config_file, overrides), resume);
     if (rank == 0)
       std::cout << fmt::format("{}: {} lead(s), {} computed now; statistics in {}/stats\n", out.run_dir, out.leads,
-                               out.computed, out.run_dir);
+                               out.computed, out.run_dir)
+                << (out.products.manifest.empty() ? "" : fmt::format("products: {}\n", out.products.manifest))
+                << (out.verification.csv.empty() ? "" : fmt::format("verification (ensemble vs truth):\n{}scores: {}\n",
+                                                                    out.verification.table, out.verification.csv));
   } catch (const gale::Error& e) {
     if (rank == 0) std::cerr << "gale forecast: " << e.what() << "\n";
     MPI_Finalize();

@@ -25,26 +25,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct ProductsPlan {
-  IngestPlan members;
-  std::string output;
-  EnsembleProductSpec ensemble;
-  bool netcdf = true;
-  bool grib2 = false;
-  int bits_per_value = 16;
-  std::optional<MapsPlan> maps;
-  std::optional<SitesPlan> sites;
-};
+}  // namespace
 
-ProductsPlan parse_products_config(const Config& config) {
-  const auto root = config.root();
-  root.allow_only({"products"});
-  const auto node = root.at("products");
-  node.allow_only({"members", "output", "title", "percentiles", "thresholds", "netcdf", "grib2", "maps", "sites", "energy", "hazards"});
+ProductsPlan parse_products_section(const ConfigNode& node, const Config& config, const std::vector<Variable>& variables,
+                                    const std::vector<std::string>& other_keys) {
+  std::vector<std::string> keys{"title", "percentiles", "thresholds", "netcdf", "grib2", "maps", "sites", "energy", "hazards"};
+  keys.insert(keys.end(), other_keys.begin(), other_keys.end());
+  node.allow_only(keys);
   ProductsPlan plan;
-  plan.members = parse_ingest_node(node.at("members"), config);
-  plan.output = config.resolve_path(node.get_string("output", ""));
-  if (node.get_string("output", "").empty()) node.at("output").fail("an output directory is required");
   plan.ensemble.globals.title = node.get_string("title", "Gale ensemble products");
   if (node.has("percentiles")) {
     plan.ensemble.percentiles.clear();
@@ -60,7 +48,6 @@ ProductsPlan parse_products_config(const Config& config) {
     for (const auto& kv : node.at("thresholds").yaml()) {
       const auto key = kv.first.as<std::string>();
       const ConfigNode list(kv.second, "products.thresholds." + key, config.origin());
-      const auto& variables = plan.members.request.variables;
       if (std::none_of(variables.begin(), variables.end(), [&](const Variable& v) { return v.key() == key; }))
         list.fail("not one of products.members.variables");
       for (const auto& item : list.items()) plan.ensemble.thresholds[key].push_back(item.as_double());
@@ -82,10 +69,14 @@ ProductsPlan parse_products_config(const Config& config) {
         if (q != std::floor(q))
           node.at("percentiles").fail(fmt::format("GRIB2 carries whole percentiles only; {:g} is not", q));
   }
-  if (node.has("maps")) plan.maps = parse_maps_plan(node.at("maps"), plan.members.request.variables, plan.ensemble);
-  if (node.has("sites")) plan.sites = parse_sites_plan(node.at("sites"), config, plan.members.request.variables);
+  if (node.has("maps")) plan.maps = parse_maps_plan(node.at("maps"), variables, plan.ensemble);
+  if (node.has("sites")) plan.sites = parse_sites_plan(node.at("sites"), config, variables);
+  if (node.has("energy")) plan.energy = parse_energy_plan(node.at("energy"), config, variables);
+  if (node.has("hazards")) plan.hazards = parse_hazards_plan(node.at("hazards"), config, variables);
   return plan;
 }
+
+namespace {
 
 // GRIB2: every member, then mean, spread, percentiles and probabilities per lead time.
 std::string write_grib2(const EnsembleVariable& e, const Variable& variable, const std::string& path,
@@ -144,34 +135,39 @@ std::string write_manifest(const std::string& output, const nlohmann::json& prov
 }  // namespace
 
 ProductsOutputs run_products_command(const Config& config) {
-  auto plan = parse_products_config(config);
-  std::optional<EnergyPlan> energy;  // products.energy: ops/products_energy.hpp
-  if (const auto node = config.root().at("products"); node.has("energy"))
-    energy = parse_energy_plan(node.at("energy"), config, plan.members.request.variables);
-  std::optional<HazardsPlan> hazards;  // products.hazards: ops/products_hazards.hpp
-  if (const auto node = config.root().at("products"); node.has("hazards"))
-    hazards = parse_hazards_plan(node.at("hazards"), config, plan.members.request.variables);
-  const Selection selection = plan_selection(plan.members);
+  const auto root = config.root();
+  root.allow_only({"products"});
+  const auto node = root.at("products");
+  const auto members_plan = parse_ingest_node(node.at("members"), config);
+  const auto plan = parse_products_section(node, config, members_plan.request.variables, {"members", "output"});
+  const auto output = config.resolve_path(node.at("output").as_string());
+  const Selection selection = plan_selection(members_plan);
   if (!selection.report().ok())
     throw DataError("products: the member files do not cover the request\n" + selection.report().text());
   const State members = selection.load();
   if (members.members() < 2)
     throw DataError(fmt::format("products: {} holds {} member; ensemble products need at least 2",
-                                plan.members.sources.front().path, members.members()));
+                                members_plan.sources.front().path, members.members()));
+  std::vector<std::string> inputs;
+  for (const auto& source : members_plan.sources) inputs.push_back(source.path);
+  return write_products(members, plan, output, inputs, sha256_hex(config.dump()));
+}
+
+ProductsOutputs write_products(const State& members, ProductsPlan plan, const std::string& output,
+                               const std::vector<std::string>& inputs, const std::string& config_sha256) {
   spdlog::info("products: {} members x {} times x {} variables on {}", members.members(), members.times(),
                members.variable_count(), members.grid()->describe());
-
   // Provenance: the same in every product and in the manifest (no wall-clock time, so a
   // re-run on the same inputs gives the same bytes).
   nlohmann::json provenance = {{"code_version", kVersion},
-                               {"config_sha256", sha256_hex(config.dump())},
+                               {"config_sha256", config_sha256},
                                {"forecast_reference_time", iso8601(members.reference_time())},
                                {"members", members.members()}};
   auto& attributes = plan.ensemble.globals.attributes;
   attributes["gale_code_version"] = kVersion;
   attributes["gale_config_sha256"] = provenance["config_sha256"];
-  for (std::size_t i = 0; i < plan.members.sources.size(); ++i) {
-    const auto& path = plan.members.sources[i].path;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const auto& path = inputs[i];
     const auto digest = sha256_file(path);
     provenance["inputs"].push_back({{"file", path}, {"sha256", digest}});
     attributes[fmt::format("gale_input_{}", i)] = fmt::format("{} sha256:{}", fs::path(path).filename().string(), digest);
@@ -181,7 +177,7 @@ ProductsOutputs run_products_command(const Config& config) {
 
   ProductsOutputs out;
   const auto directory = [&](const std::string& name) {
-    const auto dir = fs::path(plan.output) / name;
+    const auto dir = fs::path(output) / name;
     fs::create_directories(dir);
     return dir.string();
   };
@@ -200,13 +196,13 @@ ProductsOutputs run_products_command(const Config& config) {
   if (plan.sites)
     for (const auto& f : write_site_products(variables, *plan.sites, plan.ensemble, directory("sites")))
       out.files.push_back(f);
-  if (energy)
-    for (const auto& f : write_energy_products(members, *energy, directory("energy"), plan.ensemble)) out.files.push_back(f);
-  if (hazards)
-    for (const auto& f : write_hazard_products(members, *hazards, (fs::path(plan.output) / "hazards").string(),
+  if (plan.energy)
+    for (const auto& f : write_energy_products(members, *plan.energy, directory("energy"), plan.ensemble)) out.files.push_back(f);
+  if (plan.hazards)
+    for (const auto& f : write_hazard_products(members, *plan.hazards, (fs::path(output) / "hazards").string(),
                                                plan.ensemble.globals))
       out.files.push_back(f);
-  out.manifest = write_manifest(plan.output, provenance, out.files);
+  out.manifest = write_manifest(output, provenance, out.files);
   return out;
 }
 

@@ -85,13 +85,23 @@ VerifyOutputs run_verify_command(const Config& config) {
     const State forecast = load_sources(forecast_nodes[i], config, variables, {}, "forecast");
     spdlog::info("verify: case {} of {}: {} member(s), {} lead time(s) from {}", i + 1, forecast_nodes.size(),
                  forecast.members(), forecast.times(), iso8601(forecast.reference_time()));
-    // One verification grid: the forecast's. Truth and climatology are remapped
-    // conservatively onto it when they differ.
-    const State truth = regrid_state_conservative(truth_native, forecast.grid());
-    std::unique_ptr<State> clim;
-    if (climatology) clim = std::make_unique<State>(regrid_state_conservative(*climatology, forecast.grid()));
-    verification.add_case(forecast, truth, clim.get());
+    add_verification_case(verification, forecast, truth_native, climatology.get());
   }
+  return write_verification(verification, out_dir, reference.get());
+}
+
+void add_verification_case(Verification& verification, const State& forecast, const State& truth_native,
+                           const State* climatology) {
+  // One verification grid: the forecast's. Truth and climatology are remapped
+  // conservatively onto it when they differ.
+  const State truth = regrid_state_conservative(truth_native, forecast.grid());
+  std::unique_ptr<State> clim;
+  if (climatology) clim = std::make_unique<State>(regrid_state_conservative(*climatology, forecast.grid()));
+  verification.add_case(forecast, truth, clim.get());
+}
+
+VerifyOutputs write_verification(const Verification& verification, const std::string& out_dir,
+                                 const std::vector<ScoreRow>* reference) {
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   VerifyOutputs out;
@@ -124,7 +134,7 @@ VerifyOutputs run_verify_command(const Config& config) {
     plot_rank_histogram(frequencies, fmt::format("rank histogram {} +{:g} h (global)", variable, lead),
                         png(fmt::format("rank_histogram_{}_{:g}h.png", variable, lead)));
   }
-  plot_scorecard(rows, reference.get(), png("scorecard.png"));
+  plot_scorecard(rows, reference, png("scorecard.png"));
   return out;
 }
 

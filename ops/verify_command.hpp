@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "verify/verification.hpp"
 
 namespace gale {
 
@@ -32,5 +33,13 @@ struct VerifyOutputs {
 };
 
 VerifyOutputs run_verify_command(const Config& config);
+
+// The pieces, for runs that verify their own forecast (gale forecast's verify section):
+// one case, truth (and climatology) remapped onto the forecast's grid; then scores.nc,
+// scores.csv, the table and the figures in out_dir.
+void add_verification_case(Verification& verification, const State& forecast, const State& truth_native,
+                           const State* climatology);
+VerifyOutputs write_verification(const Verification& verification, const std::string& out_dir,
+                                 const std::vector<ScoreRow>* reference = nullptr);
 
 }  // namespace gale

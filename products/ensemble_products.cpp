@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <future>
 #include <limits>
 
 #include "core/errors.hpp"
@@ -47,11 +48,15 @@ class VariableFile {
       for (const auto n : shape) start.push_back(0), count.push_back(n);
       nc_.check(nc_put_vara_float(nc_.id(), var, start.data(), count.data(), data), what);
     };
-    const std::size_t points = s_.points(), nq = spec_.percentiles.size();
-    for (std::size_t t = 0; t < s_.valid.size(); ++t) {
+    const std::size_t points = s_.points(), nq = spec_.percentiles.size(), leads = s_.valid.size();
+    // The statistics of lead t + 1 are computed while lead t is compressed and written.
+    auto statistics = [&](std::size_t t) { return ensemble_fields(s_, t, spec_); };
+    std::future<std::vector<float>> next = std::async(std::launch::async, statistics, 0);
+    for (std::size_t t = 0; t < leads; ++t) {
+      const auto fields = next.get();
+      if (t + 1 < leads) next = std::async(std::launch::async, statistics, t + 1);
       if (spec_.members)
         for (std::size_t m = 0; m < s_.members; ++m) put(members_var_, {t, m}, s_.field(t, m), name_);
-      const auto fields = ensemble_fields(s_, t, spec_);
       put(mean_var_, {t}, fields.data(), name_ + "_mean");
       put(std_var_, {t}, fields.data() + points, name_ + "_std");
       for (std::size_t q = 0; q < nq; ++q)
