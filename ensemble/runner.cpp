@@ -13,6 +13,7 @@
 
 #include "core/errors.hpp"
 #include "core/lexicon.hpp"
+#include "core/progress.hpp"
 #include "ensemble/checkpoint.hpp"
 #include "ensemble/statistics_gpu.hpp"
 #include "export/statistics_writer.hpp"
@@ -191,6 +192,7 @@ EnsembleResult run_ensemble(MPI_Comm comm, Stepper& stepper, const State& initia
   }
   std::vector<float> gathered(rank == 0 ? S * P : 0), stats(rank == 0 ? S * P : 0);
 
+  ProgressBar progress("forecast", spec.steps - start + 1, rank == 0);
   for (int lead = start; lead <= spec.steps; ++lead) {
     int failing = -1;
     std::string problem;
@@ -273,7 +275,8 @@ EnsembleResult run_ensemble(MPI_Comm comm, Stepper& stepper, const State& initia
       std::filesystem::create_directories(std::filesystem::path(stats_path(spec, lead)).parent_path());
       write_statistics_netcdf(stats_path(spec, lead), *grid, initial.valid_times().back(), valid, active, fields,
                               stats);
-      spdlog::info("ensemble: lead {} of {} ({}) done", lead, spec.steps, iso8601(valid));
+      progress.update(lead - start + 1, fmt::format("leads ({} members on {} rank(s), valid {})", active, ranks,
+                                                    iso8601(valid)));
     }
     result.statistics_files.push_back(stats_path(spec, lead));
     ++result.leads_computed;

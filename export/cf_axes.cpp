@@ -102,6 +102,23 @@ void put_time_axes(NcWriter& nc, const TimeAxes& a, TimePoint reference, const s
   nc.check(nc_put_var_double(nc.id(), a.reference, &zero), "forecast_reference_time value");
 }
 
+int define_time_bounds(NcWriter& nc, const TimeAxes& axes) {
+  const int nv = nc.dim("bnds", 2);
+  const int bounds = nc.var("time_bnds", NC_DOUBLE, {axes.dim, nv});
+  nc.text(axes.time, "bounds", "time_bnds");
+  return bounds;
+}
+
+void put_time_bounds(NcWriter& nc, int bounds, TimePoint reference,
+                     const std::vector<std::pair<TimePoint, TimePoint>>& intervals) {
+  std::vector<double> hours;
+  for (const auto& [start, end] : intervals) {
+    hours.push_back(double((start - reference).count()) / 3600.0);
+    hours.push_back(double((end - reference).count()) / 3600.0);
+  }
+  nc.check(nc_put_var_double(nc.id(), bounds, hours.data()), "time_bnds values");
+}
+
 std::vector<int> HorizontalAxes::dims() const {
   return structured ? std::vector<int>{lat_dim, lon_dim} : std::vector<int>{values_dim};
 }
@@ -111,9 +128,53 @@ std::vector<std::size_t> HorizontalAxes::shape(const Grid& grid) const {
                     : std::vector<std::size_t>{grid.size()};
 }
 
+std::vector<double> HorizontalAxes::file_longitudes(const Grid& grid) const {
+  const auto& lons = grid.longitudes();
+  if (lon_start == 0) return lons;
+  // Exact: x - 360 for x in [180, 360) is representable (Sterbenz), so readers adding 360
+  // back get the grid's longitudes bit for bit.
+  std::vector<double> out;
+  out.reserve(lons.size());
+  for (std::size_t c = lon_start; c < lons.size(); ++c) out.push_back(lons[c] - 360.0);
+  for (std::size_t c = 0; c < lon_start; ++c) out.push_back(lons[c]);
+  return out;
+}
+
+const float* HorizontalAxes::file_order(const Grid& grid, const float* field, std::vector<float>& buffer) const {
+  if (!structured || lon_start == 0) return field;
+  const std::size_t nlon = grid.longitudes().size(), rows = grid.rows(), east = nlon - lon_start;
+  buffer.resize(rows * nlon);
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float* in = field + r * nlon;
+    float* out = buffer.data() + r * nlon;
+    std::copy(in + lon_start, in + nlon, out);
+    std::copy(in, in + lon_start, out + east);
+  }
+  return buffer.data();
+}
+
+std::size_t monotonic_longitude_start(const Grid& grid) {
+  if (grid.kind() != GridKind::regular_ll && grid.kind() != GridKind::regular_gaussian) return 0;
+  const auto& lons = grid.longitudes();
+  const std::size_t n = lons.size();
+  if (n < 2) return 0;
+  // The widest step between neighbours, the step through 360 included; the axis starts
+  // after it. Only a gap clearly wider than the step through 360 moves the start.
+  const double through_360 = lons.front() + 360.0 - lons.back();
+  std::size_t widest = 0;
+  for (std::size_t c = 1; c + 1 < n; ++c)
+    if (lons[c + 1] - lons[c] > lons[widest + 1] - lons[widest]) widest = c;
+  const double gap = lons[widest + 1] - lons[widest];
+  // Columns before the start become negative: only those at 180 E or beyond, so the axis
+  // stays within -180..360.
+  if (!(gap > through_360 + 1e-6) || lons[widest + 1] < 180.0) return 0;
+  return widest + 1;
+}
+
 HorizontalAxes define_horizontal_axes(NcWriter& nc, const Grid& grid) {
   HorizontalAxes a;
   a.structured = grid.kind() == GridKind::regular_ll || grid.kind() == GridKind::regular_gaussian;
+  if (a.structured) a.lon_start = monotonic_longitude_start(grid);
   if (a.structured) {
     a.lat_dim = nc.dim("latitude", grid.rows());
     a.lon_dim = nc.dim("longitude", grid.longitudes().size());
@@ -138,8 +199,12 @@ HorizontalAxes define_horizontal_axes(NcWriter& nc, const Grid& grid) {
 void put_horizontal_axes(NcWriter& nc, const HorizontalAxes& a, const Grid& grid) {
   nc.check(nc_put_var_double(nc.id(), a.lat, a.structured ? grid.row_latitudes().data() : grid.lat().data()),
            "latitude values");
-  nc.check(nc_put_var_double(nc.id(), a.lon, a.structured ? grid.longitudes().data() : grid.lon().data()),
-           "longitude values");
+  if (a.structured) {
+    const auto lons = a.file_longitudes(grid);
+    nc.check(nc_put_var_double(nc.id(), a.lon, lons.data()), "longitude values");
+  } else {
+    nc.check(nc_put_var_double(nc.id(), a.lon, grid.lon().data()), "longitude values");
+  }
 }
 
 int define_scalar_pressure(NcWriter& nc, const std::string& name) {

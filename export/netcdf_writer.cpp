@@ -126,13 +126,15 @@ void write_file(const State& state, const std::string& path, const std::string& 
     nc.text(s.varid, "positive", "down");
     nc.text(s.varid, "axis", "Z");
   }
+  // Longitudes monotonic and evenly spaced also for a regional grid crossing 0 E.
   const HorizontalAxes horizontal = define_horizontal_axes(nc, grid);
 
   // Data variables: one field (member, time, level) per chunk.
   const float fill = std::numeric_limits<float>::quiet_NaN();
-  const std::string coordinates = horizontal.structured
-                                      ? "forecast_reference_time forecast_period"
-                                      : "latitude longitude forecast_reference_time forecast_period";
+  // forecast_reference_time and forecast_period are found by their standard names (and
+  // Gale's reader takes the scalar reference time without them): named here, cdo warns
+  // that it cannot assign them, as for the ensemble products.
+  const std::string coordinates = horizontal.auxiliary();
   for (auto& g : groups) {
     std::vector<int> dims;
     std::vector<std::size_t> chunks;
@@ -151,7 +153,7 @@ void write_file(const State& state, const std::string& path, const std::string& 
     nc.text(g.varid, "standard_name", g.entry->standard_name);
     nc.text(g.varid, "long_name", g.entry->long_name);
     nc.text(g.varid, "units", g.entry->units);
-    nc.text(g.varid, "coordinates", coordinates);
+    if (!coordinates.empty()) nc.text(g.varid, "coordinates", coordinates);
   }
   nc.check(nc_enddef(id), "leaving define mode");
 
@@ -168,7 +170,9 @@ void write_file(const State& state, const std::string& path, const std::string& 
   }
   put_horizontal_axes(nc, horizontal, grid);
 
-  // Field values, straight from the State (rows north -> south as the latitude axis).
+  // Field values from the State (rows north -> south as the latitude axis, columns in the
+  // longitude axis' order).
+  std::vector<float> buffer;
   for (const auto& g : groups) {
     for (std::size_t m = 0; m < state.members(); ++m)
       for (std::size_t t = 0; t < nt; ++t)
@@ -179,7 +183,7 @@ void write_file(const State& state, const std::string& path, const std::string& 
           if (g.upper_air) start.push_back(k), count.push_back(1);
           for (const auto n : horizontal.shape(grid)) start.push_back(0), count.push_back(n);
           nc.check(nc_put_vara_float(id, g.varid, start.data(), count.data(),
-                                     state.field(m, t, g.state_index[k])),
+                                     horizontal.file_order(grid, state.field(m, t, g.state_index[k]), buffer)),
                    fmt::format("values of '{}'", g.nc_name));
         }
   }

@@ -43,8 +43,10 @@ void write_statistics_netcdf(const std::string& path, const Grid& grid, TimePoin
     nc.check(nc_enddef(nc.id()), "header");
     put_time_axes(nc, time_axes, reference, {valid});
     put_horizontal_axes(nc, horizontal, grid);
+    std::vector<float> buffer;
     for (std::size_t i = 0; i < ids.size(); ++i)
-      nc.check(nc_put_var_float(nc.id(), ids[i], data.data() + i * grid.size()), fields[i].name);
+      nc.check(nc_put_var_float(nc.id(), ids[i], horizontal.file_order(grid, data.data() + i * grid.size(), buffer)),
+               fields[i].name);
     nc.close();
   }
   output.commit();

@@ -19,6 +19,7 @@
 #include "core/errors.hpp"
 #include "core/hash.hpp"
 #include "core/log.hpp"
+#include "core/progress.hpp"
 #include "gnn/model_io.hpp"
 #include "gnn/tensor_bridge.hpp"
 #include "grids/cells.hpp"
@@ -149,32 +150,6 @@ double allreduce_sum(MPI_Comm comm, double value) {
   return value;
 }
 
-std::string eta_text(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "?";
-  const long s = long(seconds);
-  return s >= 3600 ? fmt::format("{}h{:02d}m", s / 3600, int(s % 3600 / 60)) : fmt::format("{}m{:02d}s", s / 60, int(s % 60));
-}
-
-class Progress {
- public:
-  Progress(int total, bool enabled) : total_(total), enabled_(enabled), terminal_(isatty(STDERR_FILENO)) {}
-  void update(int step, double loss, double lr, double samples_per_second, double eta) {
-    if (!enabled_) return;
-    if (terminal_) {
-      const int width = 30, filled = int(double(width) * step / total_);
-      fmt::print(stderr, "\r[{}{}] {}/{} loss {:.4f} lr {:.2e} {:.1f} samples/s ETA {}   ", std::string(filled, '#'),
-                 std::string(width - filled, '.'), step, total_, loss, lr, samples_per_second, eta_text(eta));
-      if (step == total_) fmt::print(stderr, "\n");
-    } else if (step == total_ || step % std::max(1, total_ / 20) == 0) {
-      log_info(fmt::format("train: step {}/{} loss {:.4f} lr {:.2e} {:.1f} samples/s ETA {}", step, total_, loss, lr,
-                            samples_per_second, eta_text(eta)));
-    }
-  }
-
- private:
-  int total_;
-  bool enabled_, terminal_;
-};
 
 }  // namespace
 
@@ -218,7 +193,7 @@ TrainingSpec parse_training_config(const Config& config) {
   root.allow_only({"train"});
   const auto node = root.at("train");
   node.allow_only({"data", "network", "loss", "optimiser", "steps", "batch_size", "rollout", "validation_samples",
-                   "validate_every", "checkpoint_every", "seed", "threads", "device", "init_from", "output"});
+                   "validate_every", "checkpoint_every", "seed", "threads", "device", "init_from", "output", "metrics"});
   TrainingSpec spec;
   const auto data = node.at("data");
   data.allow_only({"files", "variables", "step_hours", "train", "validation", "test"});
@@ -292,6 +267,7 @@ TrainingSpec parse_training_config(const Config& config) {
   spec.run_config.erase("steps");  // a resumed run may be extended
   spec.run_config.erase("threads");
   spec.run_config.erase("output");
+  spec.run_config.erase("metrics");  // where the metrics go (ops/run_metrics.hpp) does not change the model
   return spec;
 }
 
@@ -428,7 +404,7 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
                    return n;
                  }(),
                  train_times.size(), validation_times.size(), ranks, local_batch, start_step, spec.steps));
-  Progress progress(spec.steps, rank == 0);
+  ProgressBar progress("train", spec.steps, rank == 0);
   TrainingResult result;
   const auto started = std::chrono::steady_clock::now();
   std::future<Batch> next;
@@ -462,7 +438,7 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
     if (done % spec.checkpoint_every == 0 || done == spec.steps) save(done);
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const double rate = result.steps_run / elapsed;
-    progress.update(done, global_loss, lr, rate * spec.batch_size, (spec.steps - done) / rate);
+    progress.update(done, fmt::format("loss {:.4f} lr {:.2e} {:.1f} samples/s", global_loss, lr, rate * spec.batch_size));
   }
   result.losses = losses;
   result.validation_losses = validation_losses;

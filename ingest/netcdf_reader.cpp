@@ -567,17 +567,32 @@ void decode_axis(Axis& axis, const NcFile& f, const VarInfo& v) {
 // ---------------------------------------------------------------------------------------
 // Grid
 
-// Equal steps (within `tol` degrees) between consecutive values; longitudes compare
-// steps modulo 360 so that a file running 180..359, 0..179 still counts as regular.
-bool evenly_spaced(const std::vector<double>& v, double tol, bool circular) {
+// Equal steps (within `tol` degrees) between consecutive values (latitudes).
+bool evenly_spaced(const std::vector<double>& v, double tol) {
   if (v.size() < 3) return true;
-  auto step = [&](std::size_t i) {
-    const double d = v[i + 1] - v[i];
-    return circular ? std::remainder(d, 360.0) : d;
-  };
-  const double first = step(0);
+  const double first = v[1] - v[0];
   for (std::size_t i = 1; i + 1 < v.size(); ++i)
-    if (std::abs(step(i) - first) > tol) return false;
+    if (std::abs(v[i + 1] - v[i] - first) > tol) return false;
+  return true;
+}
+
+// Longitudes (canonical, sorted ascending, distinct) evenly spaced around the circle from
+// the column after their widest gap: the axis of a regular grid in any of the conventions
+// files use for it, -180..180 (-10..2), 0..360 beyond 360 (350..362), or ascending in
+// [0, 360) with a gap (0..2 then 350..359.75, as Gale's NetCDF writer wrote a grid
+// crossing 0 E before it wrote such axes monotonic, and as tools sorting longitudes
+// modulo 360 write them). The file order of the columns does not matter: make_layout
+// puts them in canonical order.
+bool evenly_spaced_on_circle(const std::vector<double>& sorted, double tol) {
+  const std::size_t n = sorted.size();
+  if (n < 3) return true;
+  auto gap = [&](std::size_t i) { return i + 1 < n ? sorted[i + 1] - sorted[i] : sorted[0] + 360.0 - sorted[i]; };
+  std::size_t widest = 0;
+  for (std::size_t i = 1; i < n; ++i)
+    if (gap(i) > gap(widest)) widest = i;
+  const double step = gap((widest + 1) % n);
+  for (std::size_t k = 1; k < n; ++k)
+    if (std::abs(gap((widest + k) % n) - step) > tol) return false;
   return true;
 }
 
@@ -630,12 +645,12 @@ GridLayout make_layout(const std::string& path, const Axis& lat_axis, const Axis
         path, lon.front(), lon.back()));
   if (std::adjacent_find(lats.begin(), lats.end()) != lats.end())
     throw InputError(fmt::format("{}: latitude axis '{}' repeats a latitude", path, lat_axis.name));
-  if (!evenly_spaced(lon, 1e-5, true))
+  if (!evenly_spaced_on_circle(lons, 1e-5))
     throw UnsupportedError(
         fmt::format("{}: longitudes of '{}' are not evenly spaced", path, lon_axis.name));
 
   GridKind kind = GridKind::regular_ll;
-  if (!evenly_spaced(lats, 1e-5, false)) {
+  if (!evenly_spaced(lats, 1e-5)) {
     // Uneven latitudes are acceptable only as a Gaussian grid; use the exact Gaussian
     // latitudes so the grid matches the same grid read from GRIB.
     auto gauss = lats.size() % 2 == 0 ? gaussian_latitudes(int(lats.size() / 2)).latitudes_deg : std::vector<double>{};

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -17,6 +18,7 @@
 #include "ops/ingest_config.hpp"
 #include "ops/naturerun_command.hpp"
 #include "ops/products_command.hpp"
+#include "ops/run_metrics.hpp"
 #include "ops/verify_command.hpp"
 #include "ops/version.hpp"
 
@@ -113,7 +115,13 @@ VerifyOutputs verify_forecast(const State& members, const ForecastVerifyPlan& pl
         std::copy_n(members.field(m, t, members.index_of(plan.variables[v].key())), members.points(), forecast.field(m, t, v));
   Verification verification(plan.options);
   add_verification_case(verification, forecast, truth, nullptr);
-  return write_verification(verification, dir);
+  auto out = write_verification(verification, dir);
+  // The printed summary: whole days only (scores.csv has every lead).
+  std::vector<ScoreRow> daily;
+  for (const auto& row : verification.rows())
+    if (std::fmod(row.lead_hours, 24.0) == 0) daily.push_back(row);
+  out.table = format_scores_table(daily.empty() ? verification.rows() : daily);
+  return out;
 }
 
 // <run_dir>/config.yaml (the resolved config) and provenance.json (what made the run).
@@ -142,12 +150,15 @@ ForecastOutputs run_forecast_command(const Config& config, bool resume) {
   root.allow_only({"forecast"});
   const auto node = root.at("forecast");
   node.allow_only({"input", "model", "members", "steps", "seed", "perturbation", "statistics", "check_ranges",
-                   "on_bad_member", "products", "verify", "output"});
+                   "on_bad_member", "products", "verify", "output", "metrics"});
+  // Pushed by rank 0 at the end, success or failure (ops/run_metrics.hpp).
+  RunMetrics metrics(RunKind::forecast, node.has("metrics") ? parse_pushgateway(node.at("metrics")) : std::nullopt);
   auto stepper = make_stepper(
       node.has("model") ? node.at("model") : ConfigNode(YAML::Node(YAML::NodeType::Map), "forecast.model", config.origin()),
       config);
   EnsembleSpec spec;
   spec.members = int(node.get_long("members", 10, 1, 10000));
+  metrics.set("gale_forecast_members", spec.members);
   spec.steps = int(node.get_long("steps", 4, 1, 100000));
   spec.seed = std::uint64_t(node.get_long("seed", 1, 0, 1L << 62));
   spec.check_ranges = node.get_bool("check_ranges", true);
@@ -254,7 +265,7 @@ ForecastOutputs run_forecast_command(const Config& config, bool resume) {
   const auto config_sha256 = sha256_hex(config.dump());
   if (rank == 0) write_run_provenance(spec, config, inputs, config_sha256, stepper->name());
   const auto result = run_ensemble(MPI_COMM_WORLD, *stepper, initial, spec, resume);
-  ForecastOutputs out{spec.run_dir, spec.steps, result.leads_computed, {}};
+  ForecastOutputs out{spec.run_dir, spec.steps, result.leads_computed, {}, {}};
   // Rank 0 writes the products; the others wait for its verdict (an error there must not
   // leave them waiting in a barrier).
   int failed = 0;
@@ -282,6 +293,8 @@ ForecastOutputs run_forecast_command(const Config& config, bool resume) {
   MPI_Bcast(&failed, 1, MPI_INT, 0, MPI_COMM_WORLD);
   if (error) std::rethrow_exception(error);
   if (failed) throw DataError("forecast: writing the products failed on rank 0 (its message says why)");
+  metrics.forecast_completed(spec.members, result.leads_computed, out.products.files);
+  metrics.finish(true);
   return out;
 }
 

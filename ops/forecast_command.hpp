@@ -21,6 +21,7 @@
 //     truth: [{path: ../naturerun/naturerun-2000-12.nc}]
 //     variables: [z500, t500]
 //     regions: [global]
+//   metrics: {pushgateway: http://127.0.0.1:9091, job: gale_forecast}  # optional (ops/run_metrics.hpp)
 //   output: runs/2000011500          # run directory (relative to the config): config.yaml,
 //                                     # provenance.json, stats/, checkpoints/, products/
 #include <string>

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "core/errors.hpp"
+#include "core/progress.hpp"
 #include "core/hash.hpp"
 #include "export/grib_writer.hpp"
 #include "export/netcdf_writer.hpp"
@@ -39,30 +40,6 @@ State concatenate(const std::vector<State>& parts) {
   return out;
 }
 
-class ProgressBar {
- public:
-  explicit ProgressBar(bool enabled) : enabled_(enabled), tty_(::isatty(2)) {}
-  void update(double fraction) {
-    if (!enabled_) return;
-    const int percent = int(fraction * 100 + 0.5);
-    if (tty_) {
-      const int filled = percent * 40 / 100;
-      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-      const double eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0;
-      std::fprintf(stderr, "\r[%.*s%*s] %3d%%  %.0f s, about %.0f s left ", filled,
-                   "########################################", 40 - filled, "", percent, elapsed, eta);
-      if (percent >= 100) std::fprintf(stderr, "\n");
-    } else if (percent / 10 > last_ / 10) {
-      spdlog::info("naturerun: {}% done", percent);
-    }
-    last_ = percent;
-  }
-
- private:
-  bool enabled_, tty_;
-  int last_ = 0;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-};
 
 }  // namespace
 
@@ -98,7 +75,7 @@ NatureRunOutputs run_naturerun_command(const Config& config, const std::string& 
   spdlog::info("naturerun: T{} on {}x{} Gaussian, dt {} min, spin-up {} days, {} days from {} every {} h -> {}",
                spec.model.truncation, spec.model.nlon, spec.model.nlat, spec.model.dt_seconds / 60,
                spec.spinup_days, spec.length_days, iso8601(spec.start), spec.output_hours, out_dir);
-  ProgressBar bar(show_progress);
+  ProgressBar bar("naturerun", 1000, show_progress);  // per mille of the simulated days
   run_nature(
       spec,
       [&](State state) {
@@ -107,7 +84,7 @@ NatureRunOutputs run_naturerun_command(const Config& config, const std::string& 
           flush();
         pending.push_back(std::move(state));
       },
-      [&](double f) { bar.update(f); });
+      [&](double f) { bar.update(long(f * 1000 + 0.5)); });
   flush();
 
   if (spec.ensemble_members > 0) {

@@ -277,6 +277,14 @@ void solar_products(const State& s, const EnergySolarPlan& plan, Writer& out) {
   std::vector<TimePoint> valid;
   for (const auto t : times) valid.push_back(s.valid_times()[t]);
   auto cf = empty_product(s, describe("solar_capacity_factor", "", "solar PV capacity factor", "1"), valid);
+  // The irradiance is a mean over the accumulation interval ending at each valid time.
+  for (std::size_t k = 0; k < valid.size(); ++k) {
+    const TimePoint start = plan.accumulation_hours
+                                ? valid[k] - std::chrono::seconds(std::int64_t(*plan.accumulation_hours * 3600))
+                                : (k == 0 ? s.reference_time() : valid[k - 1]);
+    cf.time_bounds.emplace_back(start, valid[k]);
+  }
+  cf.time_cell_method = "time: mean";
   for (std::size_t m = 0; m < s.members(); ++m) {
     std::vector<std::vector<float>> irradiance;
     if (plan.accumulation_hours) {
@@ -322,6 +330,11 @@ void degree_day_products(const State& s, const EnergyDegreeDayPlan& plan, Writer
   const auto base = fmt::format("{:g} C", plan.base_celsius);
   auto hdd = empty_product(s, describe("heating_degree_days", "", "heating degree days (base " + base + ")", "K day"), valid);
   auto cdd = empty_product(s, describe("cooling_degree_days", "", "cooling degree days (base " + base + ")", "K day"), valid);
+  // Each value covers its UTC day: time is the day's start, time_bnds the day.
+  for (auto* e : {&hdd, &cdd}) {
+    for (const auto day : valid) e->time_bounds.emplace_back(day, day + std::chrono::hours(24));
+    e->time_cell_method = "time: sum";
+  }
   for (std::size_t k = 0; k < days.size(); ++k)
     for (std::size_t m = 0; m < s.members(); ++m) {
       std::copy(daily[m].hdd[days[k]].begin(), daily[m].hdd[days[k]].end(), hdd.field(k, m));

@@ -129,7 +129,8 @@ void put_field(NcWriter& nc, const HorizontalAxes& h, const Grid& grid, int var,
                const float* data, const std::string& what) {
   std::vector<std::size_t> count(start.size(), 1);
   for (const auto n : h.shape(grid)) start.push_back(0), count.push_back(n);
-  nc.check(nc_put_vara_float(nc.id(), var, start.data(), count.data(), data), what);
+  std::vector<float> buffer;
+  nc.check(nc_put_vara_float(nc.id(), var, start.data(), count.data(), h.file_order(grid, data, buffer)), what);
 }
 
 void put_double(NcWriter& nc, int var, const std::string& name, double value) {

@@ -7,12 +7,17 @@
 #include "gnn/model_io.hpp"
 #include "gnn/tensor_bridge.hpp"
 #include "gnn/trainer.hpp"
+#include "ops/run_metrics.hpp"
 
 namespace gale {
 
 std::string run_train_command(const Config& config, bool resume) {
   const auto spec = parse_training_config(config);
-  train_forecaster(MPI_COMM_WORLD, spec, resume);
+  const auto train = config.root().at("train");  // metrics: pushed by rank 0 at the end, success or failure
+  RunMetrics metrics(RunKind::train, train.has("metrics") ? parse_pushgateway(train.at("metrics"), "gale_train") : std::nullopt);
+  const auto result = train_forecaster(MPI_COMM_WORLD, spec, resume);
+  metrics.train_progress(result.steps_run, result.losses, result.validation_losses, double(result.steps_run) * spec.batch_size);
+  metrics.finish(true);
   return spec.output;
 }
 

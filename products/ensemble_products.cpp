@@ -43,10 +43,12 @@ class VariableFile {
   void write() {
     const auto& grid = *s_.grid;
     const auto shape = horizontal_.shape(grid);
+    std::vector<float> buffer;
     auto put = [&](int var, std::vector<std::size_t> start, const float* data, const std::string& what) {
       std::vector<std::size_t> count(start.size(), 1);
       for (const auto n : shape) start.push_back(0), count.push_back(n);
-      nc_.check(nc_put_vara_float(nc_.id(), var, start.data(), count.data(), data), what);
+      nc_.check(nc_put_vara_float(nc_.id(), var, start.data(), count.data(), horizontal_.file_order(grid, data, buffer)),
+                what);
     };
     const std::size_t points = s_.points(), nq = spec_.percentiles.size(), leads = s_.valid.size();
     // The statistics of lead t + 1 are computed while lead t is compressed and written.
@@ -92,6 +94,7 @@ class VariableFile {
     if (pressure_var_ >= 0 && leading == 1)
       coordinates += std::string(coordinates.empty() ? "" : " ") + "pressure_level";
     if (!coordinates.empty()) nc_.text(var, "coordinates", coordinates);
+    if (!s_.time_cell_method.empty()) nc_.text(var, "cell_methods", s_.time_cell_method);
     return var;
   }
 
@@ -109,6 +112,7 @@ class VariableFile {
       nc_.text(real_var_, "axis", "Z");  // cdo reads a (time, Z, y, x) variable, nothing else
     }
     time_ = define_time_axes(nc_, s_.reference, s_.valid.size());
+    if (!s_.time_bounds.empty()) time_bounds_ = define_time_bounds(nc_, time_);
     int pct_dim = -1, thr_dim = -1;
     if (!spec_.percentiles.empty()) {
       pct_dim = nc_.dim("percentile", spec_.percentiles.size());
@@ -130,11 +134,12 @@ class VariableFile {
     horizontal_ = define_horizontal_axes(nc_, grid);
 
     const int t = time_.dim;
+    const std::string time_method = s_.time_cell_method.empty() ? "" : s_.time_cell_method + " ";
     if (spec_.members) members_var_ = data_var(name_, {t, real_dim}, 2, std_name, units, label + where);
     mean_var_ = data_var(name_ + "_mean", {t}, 1, std_name, units, "ensemble mean of " + label + where);
-    nc_.text(mean_var_, "cell_methods", "realization: mean");
+    nc_.text(mean_var_, "cell_methods", time_method + "realization: mean");
     std_var_ = data_var(name_ + "_std", {t}, 1, std_name, units, "ensemble standard deviation of " + label + where);
-    nc_.text(std_var_, "cell_methods", "realization: standard_deviation");
+    nc_.text(std_var_, "cell_methods", time_method + "realization: standard_deviation");
     if (pct_dim >= 0)
       percentile_var_ = data_var(name_ + "_percentile", {t, pct_dim}, 2, std_name, units,
                                  "percentiles over the ensemble of " + label + where);
@@ -150,6 +155,7 @@ class VariableFile {
       nc_.check(nc_put_var_int(nc_.id(), real_var_, m.data()), "realization values");
     }
     put_time_axes(nc_, time_, s_.reference, s_.valid);
+    if (time_bounds_ >= 0) put_time_bounds(nc_, time_bounds_, s_.reference, s_.time_bounds);
     if (pct_var_ >= 0) {
       const std::vector<float> q(spec_.percentiles.begin(), spec_.percentiles.end());
       nc_.check(nc_put_var_float(nc_.id(), pct_var_, q.data()), "percentile values");
@@ -173,7 +179,7 @@ class VariableFile {
   std::string name_;
   TimeAxes time_;
   HorizontalAxes horizontal_;
-  int real_var_ = -1, pct_var_ = -1, thr_var_ = -1, pressure_var_ = -1;
+  int real_var_ = -1, pct_var_ = -1, thr_var_ = -1, pressure_var_ = -1, time_bounds_ = -1;
   int members_var_ = -1, mean_var_ = -1, std_var_ = -1, percentile_var_ = -1, probability_var_ = -1;
 };
 
@@ -229,6 +235,8 @@ std::string write_ensemble_netcdf(const EnsembleVariable& variable, const std::s
   if (variable.members < 2)
     throw DataError(fmt::format("products: {} has {} member; ensemble products need at least 2",
                                 variable.description.key, variable.members));
+  if (!variable.time_bounds.empty() && variable.time_bounds.size() != variable.valid.size())
+    throw InternalError(fmt::format("products: {}: time bounds do not match the times", variable.description.key));
   if (variable.values.size() != variable.valid.size() * variable.members * variable.points())
     throw InternalError(fmt::format("products: {}: values do not match times x members x points",
                                     variable.description.key));

@@ -49,6 +49,10 @@ struct EnsembleVariable {
   std::vector<TimePoint> valid;
   std::size_t members = 0;
   std::vector<float> values;  // [time][member][point]
+  // Quantities over an interval (daily degree days, mean irradiance): [start, end] per
+  // time and the CF method over it ("time: sum", "time: mean"). Empty: instants.
+  std::vector<std::pair<TimePoint, TimePoint>> time_bounds;
+  std::string time_cell_method;
   std::size_t points() const { return grid->size(); }
   const float* field(std::size_t t, std::size_t m) const { return values.data() + (t * members + m) * points(); }
   float* field(std::size_t t, std::size_t m) { return values.data() + (t * members + m) * points(); }

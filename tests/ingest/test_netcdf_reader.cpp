@@ -307,6 +307,52 @@ TEST_CASE("NetCDF: -180..180 longitudes become ascending 0..360", "[ingest][netc
   }
 }
 
+TEST_CASE("NetCDF: a regional axis crossing 0 E reads onto one grid in every convention", "[ingest][netcdf]") {
+  // 1 W .. 1 E at 0.5 deg, 2 rows: Gale's grid holds it as 0, 0.5, 1, 359, 359.5. The value
+  // of a point is 100 * row + its longitude east of 1 W in half degrees.
+  TempDir tmp;
+  const std::vector<double> canonical = {0, 0.5, 1, 359, 359.5};
+  const std::vector<float> expected = {2, 3, 4, 0, 1, 102, 103, 104, 100, 101};
+  const auto east_of_1w = [](double lon) { return std::remainder(lon + 1, 360.0) * 2; };
+  const std::vector<std::pair<std::string, std::vector<double>>> axes = {
+      {"-180..180 (ERA5 from the CDS, Gale's writer)", {-1, -0.5, 0, 0.5, 1}},
+      {"0..360 through 360", {359, 359.5, 360, 360.5, 361}},
+      {"ascending in [0, 360) with a gap (Gale's writer before)", {0, 0.5, 1, 359, 359.5}},
+      {"descending", {1, 0.5, 0, -0.5, -1}},
+      {"starting at 0 E, wrapping through 360", {0, 0.5, 1, -1, -0.5}}};
+  std::string fingerprint;
+  for (const auto& [name, lon] : axes) {
+    INFO(name);
+    TestFile f;
+    f.lat = {51, 50.5};
+    f.lon = lon;
+    std::vector<double> values;
+    for (int r = 0; r < 2; ++r)
+      for (double x : lon) values.push_back(100 * r + east_of_1w(x));
+    f.vars = {float_var("t2m", "K", values)};
+    write_netcdf(tmp / "uk.nc", f);
+    const auto reader = gale::make_netcdf_reader(tmp / "uk.nc");
+    const auto& grid = *reader->headers()[0].grid;
+    CHECK(grid.longitudes() == canonical);
+    CHECK(!grid.global_in_longitude());
+    if (fingerprint.empty()) fingerprint = grid.fingerprint();
+    CHECK(grid.fingerprint() == fingerprint);
+    CHECK(read_all(*reader)[0] == expected);
+  }
+
+  SECTION("longitudes that are not evenly spaced are still refused") {
+    for (const auto& lon : {std::vector<double>{0, 0.5, 1, 358, 359.5}, std::vector<double>{-1, -0.5, 0, 0.5, 2}}) {
+      TestFile f;
+      f.lat = {51, 50.5};
+      f.lon = lon;
+      f.vars = {float_var("t2m", "K", std::vector<double>(10, 280))};
+      write_netcdf(tmp / "uneven.nc", f);
+      REQUIRE_THROWS_AS(gale::make_netcdf_reader(tmp / "uneven.nc"), gale::UnsupportedError);
+      REQUIRE_THROWS_WITH(gale::make_netcdf_reader(tmp / "uneven.nc"), Contains("not evenly spaced"));
+    }
+  }
+}
+
 TEST_CASE("NetCDF: CF time units and calendars", "[ingest][netcdf]") {
   TempDir tmp;
   TestFile f;

@@ -18,6 +18,7 @@
 
 #include "core/grid.hpp"
 #include "core/state.hpp"
+#include "export/cf_axes.hpp"
 #include "export/netcdf_writer.hpp"
 #include "ingest/selection.hpp"
 #include "tests/data.hpp"
@@ -129,22 +130,15 @@ TEST_CASE("gale products energy: degree days from ERA5 hourly 2 m temperature eq
   REQUIRE(era5.times() >= times);
   const std::vector<gale::TimePoint> valid(era5.valid_times().begin(), era5.valid_times().begin() + times);
   REQUIRE(gale::iso8601(valid.front()).rfind("2019-03-01T00", 0) == 0);
-  // The file covers 10 W .. 2 E, which Gale's canonical [0, 360) longitudes split in two
-  // (0..2, then 350..359.75) and the NetCDF writer's 1-D axis cannot hold: keep 10 W .. 0.25 W.
-  const auto& all_lons = era5.grid()->longitudes();
-  std::vector<std::size_t> columns;
-  std::vector<double> lons;
-  for (std::size_t i = 0; i < all_lons.size(); ++i)
-    if (all_lons[i] >= 180) columns.push_back(i), lons.push_back(all_lons[i]);
-  REQUIRE(lons.size() == 40);
-  const auto grid = gale::Grid::regular(gale::GridKind::regular_ll, era5.grid()->row_latitudes(), lons);
-  const std::size_t points = grid->size(), ncol = all_lons.size();
-  // ERA5 values on the kept columns: t2m[t][point].
+  // The whole file, 10 W .. 2 E: Gale's grid holds it as 0..2 then 350..359.75 E, the
+  // members file as -10..2 E, read back onto the same grid.
+  const auto grid = era5.grid();
+  const std::size_t points = grid->size();
+  REQUIRE(grid->longitudes().size() == 49);
+  // ERA5 values: t2m[t][point].
   std::vector<float> t2m(times * points);
   for (std::size_t t = 0; t < times; ++t)
-    for (std::size_t r = 0; r < grid->rows(); ++r)
-      for (std::size_t c = 0; c < columns.size(); ++c)
-        t2m[t * points + r * columns.size() + c] = era5.field(0, t, 0)[r * ncol + columns[c]];
+    std::copy_n(era5.field(0, t, 0), points, t2m.begin() + std::ptrdiff_t(t * points));
   // Member k = ERA5 + k K.
   gale::State state(members, valid, era5.variables(), grid, valid.front());
   for (std::size_t m = 0; m < members; ++m)
@@ -177,11 +171,25 @@ TEST_CASE("gale products energy: degree days from ERA5 hourly 2 m temperature eq
   CHECK_THAT(manifest_text, Catch::Contains("energy/heating_degree_days.nc") &&
                                 Catch::Contains("energy/regions_cooling_degree_days.csv"));
 
-  const auto hdd = read_floats(hdd_file, "heating_degree_days");  // [day][member][point]
-  const auto cdd = read_floats(cdd_file, "cooling_degree_days");
-  const auto mean = read_floats(hdd_file, "heating_degree_days_mean");
-  const auto pct = read_floats(hdd_file, "heating_degree_days_percentile");  // [day][3][point]
-  const auto prob = read_floats(hdd_file, "probability_of_heating_degree_days_above_threshold");  // [day][2][point]
+  // Products write the longitude axis -10..2 E (from monotonic_longitude_start): back to
+  // the grid's column order (0..2, 350..359.75) to compare with the ERA5 fields.
+  const std::size_t first = gale::monotonic_longitude_start(*grid), nlon = grid->longitudes().size();
+  REQUIRE(first > 0);
+  auto grid_order = [&](std::vector<float> file) {
+    std::vector<float> out(file.size());
+    for (std::size_t row = 0; row < file.size() / nlon; ++row)
+      for (std::size_t j = 0; j < nlon; ++j) out[row * nlon + (first + j) % nlon] = file[row * nlon + j];
+    return out;
+  };
+  const auto hdd = grid_order(read_floats(hdd_file, "heating_degree_days"));  // [day][member][point]
+  const auto cdd = grid_order(read_floats(cdd_file, "cooling_degree_days"));
+  const auto mean = grid_order(read_floats(hdd_file, "heating_degree_days_mean"));
+  const auto pct = grid_order(read_floats(hdd_file, "heating_degree_days_percentile"));  // [day][3][point]
+  const auto prob = grid_order(read_floats(hdd_file, "probability_of_heating_degree_days_above_threshold"));  // [day][2][point]
+  // Daily values carry their day as time bounds and "time: sum".
+  const auto header = run_command("ncdump -h " + hdd_file).out;
+  CHECK_THAT(header, Catch::Contains("time:bounds = \"time_bnds\"") &&
+                         Catch::Contains("heating_degree_days_mean:cell_methods = \"time: sum realization: mean\""));
   const std::size_t days = 4;
   REQUIRE(hdd.size() == days * members * points);
   double max_diff = 0, max_stat = 0;
