@@ -15,7 +15,8 @@
 namespace gale {
 
 ChildOutcome run_child(const std::vector<std::string>& argv, const std::string& log_file, double timeout_seconds,
-                       const std::atomic<bool>& stop, double grace_seconds) {
+                       const std::atomic<bool>& stop, double grace_seconds,
+                       const std::vector<std::pair<std::string, std::string>>& environment) {
   if (argv.empty()) throw ConfigError("schedule: empty command");
   const int log = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log < 0) throw InputError(fmt::format("{}: cannot open the run log", log_file));
@@ -31,6 +32,7 @@ ChildOutcome run_child(const std::vector<std::string>& argv, const std::string& 
     ::setpgid(0, 0);
     ::dup2(log, STDOUT_FILENO);
     ::dup2(log, STDERR_FILENO);
+    for (const auto& [name, value] : environment) ::setenv(name.c_str(), value.c_str(), 1);
     ::execvp(args[0], args.data());
     dprintf(STDERR_FILENO, "gale schedule: cannot run %s\n", args[0]);
     ::_exit(127);

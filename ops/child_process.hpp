@@ -14,7 +14,9 @@ struct ChildOutcome {
   bool stopped = false;    // killed because `stop` was raised (daemon shutting down)
 };
 
+// `environment`: variables set in the child on top of this process's environment.
 ChildOutcome run_child(const std::vector<std::string>& argv, const std::string& log_file, double timeout_seconds,
-                       const std::atomic<bool>& stop, double grace_seconds = 5);
+                       const std::atomic<bool>& stop, double grace_seconds = 5,
+                       const std::vector<std::pair<std::string, std::string>>& environment = {});
 
 }  // namespace gale

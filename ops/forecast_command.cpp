@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include "ensemble/runner.hpp"
 #include "ingest/shallow_water_stepper.hpp"
 #include "core/hash.hpp"
+#include "core/log.hpp"
 #include "export/atomic_file.hpp"
 #include "ops/ingest_config.hpp"
 #include "ops/naturerun_command.hpp"
@@ -263,7 +265,10 @@ ForecastOutputs run_forecast_command(const Config& config, bool resume) {
   const auto model = node.has("model") ? node.at("model") : ConfigNode(YAML::Node(), "forecast.model", config.origin());
   if (model.has("checkpoint")) inputs.push_back(config.resolve_path(model.get_string("checkpoint")));
   const auto config_sha256 = sha256_hex(config.dump());
-  if (rank == 0) write_run_provenance(spec, config, inputs, config_sha256, stepper->name());
+  if (rank == 0) {
+    write_run_provenance(spec, config, inputs, config_sha256, stepper->name());
+    add_log_file((std::filesystem::path(spec.run_dir) / "forecast.log").string());
+  }
   const auto result = run_ensemble(MPI_COMM_WORLD, *stepper, initial, spec, resume);
   ForecastOutputs out{spec.run_dir, spec.steps, result.leads_computed, {}, {}};
   // Rank 0 writes the products; the others wait for its verdict (an error there must not
@@ -293,6 +298,13 @@ ForecastOutputs run_forecast_command(const Config& config, bool resume) {
   MPI_Bcast(&failed, 1, MPI_INT, 0, MPI_COMM_WORLD);
   if (error) std::rethrow_exception(error);
   if (failed) throw DataError("forecast: writing the products failed on rank 0 (its message says why)");
+  // For `gale schedule` (and any other launcher): what this run completed.
+  if (const char* summary = std::getenv("GALE_RUN_SUMMARY"); summary && *summary && rank == 0)
+    write_text_atomically(summary, nlohmann::json{{"members", spec.members},
+                                                  {"leads_completed", result.leads_computed},
+                                                  {"steps_completed", spec.members * result.leads_computed},
+                                                  {"run_dir", spec.run_dir}}
+                                           .dump() + "\n");
   metrics.forecast_completed(spec.members, result.leads_computed, out.products.files);
   metrics.finish(true);
   return out;

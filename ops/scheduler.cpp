@@ -1,6 +1,7 @@
 #include "ops/scheduler.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <glob.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -60,6 +61,20 @@ std::vector<std::string> glob_files(const std::string& pattern) {
 }
 
 // Products exist and each has a .sha256 that matches its content.
+// Members and member-steps from a run's summary file (0, 0 when the run wrote none or it
+// does not parse: metrics must never fail a cycle).
+std::pair<double, double> read_run_summary(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return {0, 0};
+  try {
+    const auto j = nlohmann::json::parse(in);
+    return {j.value("members", 0.0), j.value("steps_completed", 0.0)};
+  } catch (const nlohmann::json::exception& e) {
+    spdlog::warn("schedule: {}: not a run summary ({})", path, e.what());
+    return {0, 0};
+  }
+}
+
 bool products_verified(const std::string& pattern, std::uintmax_t* bytes = nullptr) {
   const auto files = glob_files(pattern);
   if (files.empty()) return false;
@@ -284,7 +299,12 @@ class Scheduler {
     spdlog::info("schedule: cycle {} attempt {}: {}", name, attempt, fmt::join(argv, " "));
     metrics_.run_started();
     const auto started = std::chrono::steady_clock::now();
-    const auto outcome = run_child(argv, log, clock_.real_seconds(spec_.timeout), stop_);
+    // The run reports what it completed (members, member-steps) in a summary file whose path
+    // it finds in GALE_RUN_SUMMARY (gale forecast writes it; other commands may).
+    const auto summary = fmt::format("{}/logs/{}.summary.json", spec_.state_dir,
+                                     expand_cycle_placeholders("{YYYYMMDDHH}", cycle));
+    std::filesystem::remove(summary);
+    const auto outcome = run_child(argv, log, clock_.real_seconds(spec_.timeout), stop_, 5, {{"GALE_RUN_SUMMARY", summary}});
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (outcome.stopped) {
       ledger_.interrupted(cycle);
@@ -297,7 +317,8 @@ class Scheduler {
     if (outcome.exit_code == 0 && products_ok) {
       ledger_.finish(cycle, CycleState::succeeded, fmt::format("attempt {} succeeded in {:.1f} s", attempt, seconds));
       metrics_.run_finished(true, seconds, double(std::chrono::system_clock::now().time_since_epoch().count()) / 1e9);
-      metrics_.add_products(double(bytes), 0, 0);
+      const auto [members, steps] = read_run_summary(summary);
+      metrics_.add_products(double(bytes), members, steps);
       spdlog::info("schedule: cycle {} succeeded", name);
       return true;
     }

@@ -53,16 +53,21 @@ TEST_CASE("the default forecast config runs end to end on 2 ranks with products,
   config = replace_all(config, "\\.\\./runs/default", (dir / "run").string());
   std::ofstream(dir / "default.yaml") << config;
 
-  const auto r = run_command(std::string(GALE_MPIEXEC) + " --allow-run-as-root --oversubscribe -np 2 " + GALE_BINARY +
+  // GALE_RUN_SUMMARY: where gale schedule asks a run to say what it completed.
+  const auto r = run_command("GALE_RUN_SUMMARY=" + (dir / "summary.json").string() + " " + std::string(GALE_MPIEXEC) +
+                             " --allow-run-as-root --oversubscribe -np 2 " + GALE_BINARY +
                              " forecast --config " + (dir / "default.yaml").string());
   INFO(r.out);
   REQUIRE(r.code == 0);
   CHECK_THAT(r.out, Catch::Contains("products: " + (dir / "run" / "products" / "manifest.json").string()));
   CHECK_THAT(r.out, Catch::Contains("verification (ensemble vs truth)") && Catch::Contains("z500"));
 
+  CHECK_THAT(read_text(dir / "summary.json"), Catch::Contains("\"members\":4") &&
+                                                 Catch::Contains("\"steps_completed\":32"));
   // Provenance: the config as run and the hashes of the inputs and of the checkpoint.
   const auto run = dir / "run";
   CHECK(fs::exists(run / "config.yaml"));
+  CHECK_THAT(read_text(run / "forecast.log"), Catch::Contains("forecast: 8/8 leads") && Catch::Contains("products:"));
   const auto provenance = read_text(run / "provenance.json");
   CHECK_THAT(provenance, Catch::Contains(gale::sha256_file((source / "models" / "gnn-default.gale").string())));
   CHECK_THAT(provenance, Catch::Contains(gale::sha256_file((dir / "nr" / "naturerun-2000-01.nc").string())));

@@ -115,7 +115,11 @@ TEST_CASE("failed runs are retried a bounded number of times; a stuck run is kil
 }
 
 TEST_CASE("the daemon refuses root by default, serves metrics that promtool accepts, stops on SIGTERM") {
-  const auto dir = setup("metrics", kCommand);
+  // The run also reports what it completed through GALE_RUN_SUMMARY, as gale forecast does.
+  const auto dir = setup("metrics", "[sh, cycle.sh, \"{YYYYMMDDHH}\", \"{ISO}\"]");
+  std::ofstream(dir / "cycle.sh") << "mkdir -p out/$1 && echo $2 > out/$1/p.nc && "
+                                     "sha256sum out/$1/p.nc | cut -d' ' -f1 > out/$1/p.nc.sha256 && "
+                                     "echo '{\"members\": 10, \"steps_completed\": 200}' > \"$GALE_RUN_SUMMARY\"\n";
   const auto refused = run_command("cd " + dir.string() + " && " + GALE_BINARY + " schedule -c s.yaml");
   if (::geteuid() == 0) {
     CHECK(refused.code == 2);
@@ -137,6 +141,7 @@ TEST_CASE("the daemon refuses root by default, serves metrics that promtool acce
     scrape = run_command("curl -sf http://127.0.0.1:" + std::to_string(port) + "/metrics").out;
   }
   INFO(scrape);
+  CHECK_THAT(scrape, Catch::Contains("gale_members_completed_total 10") && Catch::Contains("gale_steps_completed_total 200"));
   CHECK_THAT(scrape, Catch::Contains("gale_runs_started_total 1") && Catch::Contains("gale_run_duration_seconds_bucket") &&
                          Catch::Contains("gale_last_success_timestamp_seconds") && Catch::Contains("gale_queue_depth"));
   std::ofstream(dir / "scrape.txt") << scrape;
