@@ -72,12 +72,20 @@ int main(int argc, char** argv) {
   std::vector<float> stats(spec.names().size() * P);
   point_statistics(values.data(), std::size_t(members), P, spec, stats.data());
   const double stats_s = seconds(phase);
+  // Written as cdo writes them: the mean and the 90th percentile (two fields, deflate 1).
+  phase = Clock::now();
+  std::vector<float> mean_p90(stats.begin(), stats.begin() + std::ptrdiff_t(P));
+  mean_p90.insert(mean_p90.end(), stats.begin() + std::ptrdiff_t(4 * P), stats.begin() + std::ptrdiff_t(5 * P));
+  write_statistics_netcdf(dir + "/gale_stats.nc", *grid, t0, t0, members,
+                          {{"t850_mean", "K", "mean"}, {"t850_p90", "K", "p90"}}, mean_p90);
+  const double write_s = seconds(phase);
+  const double gale_s = seconds(start);
+  // And everything the one pass computed (mean, std, min, max, p90), as a forecast writes it.
   phase = Clock::now();
   std::vector<StatisticsField> fields;
   for (const auto& n : spec.names()) fields.push_back({"t850_" + n, "K", n});
-  write_statistics_netcdf(dir + "/gale_stats.nc", *grid, t0, t0, members, fields, stats);
-  const double write_s = seconds(phase);
-  const double gale_s = seconds(start);
+  write_statistics_netcdf(dir + "/gale_stats_all.nc", *grid, t0, t0, members, fields, stats);
+  const double write_all_s = seconds(phase);
 
   std::string list;
   for (const auto& f : files) list += " " + f;
@@ -95,10 +103,13 @@ int main(int argc, char** argv) {
     dp90 = std::max(dp90, std::abs(double(stats[4 * P + p]) - cdo_p90[p]) / std::abs(double(cdo_p90[p])));
   }
   fmt::print("{} members x {} points (0.25 deg), reading the member files and writing the results:\n", members, P);
-  fmt::print("  gale  mean+std+min+max+p90 in one pass: {:.3f} s (read {:.3f}, statistics {:.3f}, write {:.3f})\n",
+  fmt::print("  gale  mean and p90 (one pass): {:.3f} s (read {:.3f}, statistics {:.3f}, write mean+p90 {:.3f})\n",
              gale_s, read_s, stats_s, write_s);
+  fmt::print("        (writing all five statistics of the pass instead, as a forecast does: {:.3f} s more)\n",
+             write_all_s - write_s);
   fmt::print("  cdo   ensmean {:.3f} s + enspctl,90 {:.3f} s = {:.3f} s\n", cdo_mean_s, cdo_pctl_s, cdo_mean_s + cdo_pctl_s);
-  fmt::print("  ratio cdo/gale: {:.2f}x\n", (cdo_mean_s + cdo_pctl_s) / gale_s);
+  fmt::print("  ratio cdo/gale (same two outputs): {:.2f}x; with all five written: {:.2f}x\n",
+             (cdo_mean_s + cdo_pctl_s) / gale_s, (cdo_mean_s + cdo_pctl_s) / (gale_s - write_s + write_all_s));
   fmt::print("  largest relative difference: mean {:.2e}, p90 {:.2e} ({})\n", dmean, dp90,
              std::max(dmean, dp90) <= 1e-5 ? "OK at 1e-5" : "DIFFERS");
   return std::max(dmean, dp90) <= 1e-5 ? 0 : 1;

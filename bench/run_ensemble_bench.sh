@@ -10,6 +10,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${GALE_BUILD_DIR:-$ROOT/build}"
 GALE="$BUILD/ops/gale"
 MPIRUN="mpirun --allow-run-as-root --oversubscribe"
+# One node: shared-memory transport only. Open MPI's default first initialises UCX, which
+# probes network devices for ~0.2 s per process start; the same setting for every rank count.
+# GALE_BENCH_DEFAULT_MPI=1 keeps Open MPI's defaults.
+if [[ "${GALE_BENCH_DEFAULT_MPI:-0}" != 1 ]]; then export OMPI_MCA_pml=ob1 OMPI_MCA_btl=self,vader; fi
 W="$(mktemp -d)"
 trap 'rm -rf "$W"' EXIT
 cmake --build "$BUILD" --target gale bench_ensemble_stats > /dev/null
@@ -25,7 +29,7 @@ forecast_config() {  # $1 name $2 truncation $3 members $4 steps
 nature 42
 nature 21
 
-echo "== members per second (T42, 8 members x 16 steps, including start-up and input)"
+echo "== members per second (T42, 8 members x 16 steps, including start-up and input; MPI: ${OMPI_MCA_pml:-Open MPI defaults})"
 for ranks in 1 2; do
   forecast_config r$ranks 42 8 16
   start=$(date +%s.%N)

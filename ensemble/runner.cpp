@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include <omp.h>
@@ -193,6 +194,7 @@ EnsembleResult run_ensemble(MPI_Comm comm, Stepper& stepper, const State& initia
   std::vector<float> gathered(rank == 0 ? S * P : 0), stats(rank == 0 ? S * P : 0);
 
   ProgressBar progress("forecast", spec.steps - start + 1, rank == 0);
+  std::future<void> writing;  // rank 0: the statistics file of the previous lead
   for (int lead = start; lead <= spec.steps; ++lead) {
     int failing = -1;
     std::string problem;
@@ -273,14 +275,21 @@ EnsembleResult run_ensemble(MPI_Comm comm, Stepper& stepper, const State& initia
       }
       const TimePoint valid = initial.valid_times().back() + lead * stepper.time_step();
       std::filesystem::create_directories(std::filesystem::path(stats_path(spec, lead)).parent_path());
-      write_statistics_netcdf(stats_path(spec, lead), *grid, initial.valid_times().back(), valid, active, fields,
-                              stats);
+      // Compressing and fsyncing the file is rank 0's alone: it runs while every rank steps
+      // the next lead (one file in flight; files appear in lead order; an error surfaces at
+      // the next lead or at the end).
+      if (writing.valid()) writing.get();
+      writing = std::async(std::launch::async, [path = stats_path(spec, lead), grid, reference = initial.valid_times().back(),
+                                                valid, active, fields, values = stats] {
+        write_statistics_netcdf(path, *grid, reference, valid, active, fields, values);
+      });
       progress.update(lead - start + 1, fmt::format("leads ({} members on {} rank(s), valid {})", active, ranks,
                                                     iso8601(valid)));
     }
     result.statistics_files.push_back(stats_path(spec, lead));
     ++result.leads_computed;
   }
+  if (writing.valid()) writing.get();
   MPI_Barrier(comm);
   return result;
 }

@@ -45,7 +45,8 @@ void rename_over(const std::string& from, const std::string& to) {
 
 }  // namespace
 
-AtomicOutput::AtomicOutput(std::string path) : path_(std::move(path)), temp_(temp_name(path_)) {
+AtomicOutput::AtomicOutput(std::string path, Mode mode)
+    : path_(std::move(path)), temp_(temp_name(path_)), mode_(mode) {
   if (path_.empty()) throw InputError("output path is empty");
   if (std::filesystem::is_directory(path_))
     throw InputError(fmt::format("{}: output path is a directory", path_));
@@ -60,6 +61,11 @@ AtomicOutput::~AtomicOutput() {
 }
 
 void AtomicOutput::commit() {
+  if (mode_ == Mode::rename_only) {
+    rename_over(temp_, path_);
+    committed_ = true;
+    return;
+  }
   fsync_path(temp_, path_, false);
   const std::string digest = sha256_file(temp_);
   rename_over(temp_, path_);

@@ -9,7 +9,12 @@ namespace gale {
 
 class AtomicOutput {
  public:
-  explicit AtomicOutput(std::string path);
+  // How much commit() does. Products: `durable` (fsync, then the .sha256 beside). Internal
+  // state that carries its own hash and is rewritten every lead (member checkpoints):
+  // `rename_only`: still atomic against a killed process (the rename is), not against a
+  // power cut, where the file's own hash reports the damage on reading.
+  enum class Mode { durable, rename_only };
+  explicit AtomicOutput(std::string path, Mode mode = Mode::durable);
   ~AtomicOutput();  // removes the temporary file unless committed
   AtomicOutput(const AtomicOutput&) = delete;
   AtomicOutput& operator=(const AtomicOutput&) = delete;
@@ -23,6 +28,7 @@ class AtomicOutput {
 
  private:
   std::string path_, temp_;
+  Mode mode_;
   bool committed_ = false;
 };
 

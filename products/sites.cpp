@@ -399,13 +399,17 @@ struct Dims {
 };
 
 struct Vars {
-  int name = -1, lat = -1, lon = -1, capacity = -1, time = -1, frt = -1, fp = -1, realization = -1,
-      percentile = -1;
+  int name = -1, lat = -1, lon = -1, capacity = -1, realization = -1, percentile = -1;
+  TimeAxes time;  // time, forecast_reference_time, forecast_period
   std::vector<int> members, percentiles;  // per product
 };
 
-Vars define_coordinates(NcWriter& nc, const SiteSeries& s, const Dims& d) {
+// Defines the dimensions (their ids into `d`) and coordinate variables: station, time (with
+// forecast_reference_time and forecast_period, export/cf_axes.hpp), then realization and
+// percentile when `members` / `percentiles` (their lengths) are not 0.
+Vars define_coordinates(NcWriter& nc, const SiteSeries& s, Dims& d, std::size_t members, std::size_t percentiles) {
   Vars v;
+  d.station = nc.dim("station", s.sites.size());
   // The site identifier is the site's index, with the names (one per line, in order) as an
   // attribute: cdo skips char and string variables with a warning, and users open these
   // files with cdo as well as xarray. The CSV beside carries the names per row.
@@ -425,22 +429,10 @@ Vars define_coordinates(NcWriter& nc, const SiteSeries& s, const Dims& d) {
   nc.text(v.lon, "units", "degrees_east");
   v.capacity = nc.var("capacity", NC_DOUBLE, {d.station});
   nc.text(v.capacity, "long_name", "installed capacity at the site (weight, units of the sites file)");
-  const std::string time_units = "hours since " + cf_time_origin(s.reference_time);  // export/cf_axes.hpp
-  v.time = nc.var("time", NC_DOUBLE, {d.time});
-  nc.text(v.time, "standard_name", "time");
-  nc.text(v.time, "long_name", "valid time");
-  nc.text(v.time, "units", time_units);
-  nc.text(v.time, "calendar", "proleptic_gregorian");
-  nc.text(v.time, "axis", "T");
-  v.frt = nc.var("forecast_reference_time", NC_DOUBLE, {});
-  nc.text(v.frt, "standard_name", "forecast_reference_time");
-  nc.text(v.frt, "long_name", "forecast reference time");
-  nc.text(v.frt, "units", time_units);
-  nc.text(v.frt, "calendar", "proleptic_gregorian");
-  v.fp = nc.var("forecast_period", NC_DOUBLE, {d.time});
-  nc.text(v.fp, "standard_name", "forecast_period");
-  nc.text(v.fp, "long_name", "time since forecast_reference_time");
-  nc.text(v.fp, "units", "hours");
+  v.time = define_time_axes(nc, s.reference_time, s.valid_times.size());
+  d.time = v.time.dim;
+  if (members > 0) d.realization = nc.dim("realization", members);
+  if (percentiles > 0) d.percentile = nc.dim("percentile", percentiles);
   if (d.realization >= 0) {
     v.realization = nc.var("realization", NC_INT, {d.realization});
     nc.text(v.realization, "standard_name", "realization");
@@ -487,12 +479,7 @@ void write_coordinates(NcWriter& nc, const SiteSeries& s, const Vars& v,
   nc.check(nc_put_var_double(id, v.lat, lat.data()), "latitude values");
   nc.check(nc_put_var_double(id, v.lon, lon.data()), "longitude values");
   nc.check(nc_put_var_double(id, v.capacity, capacity.data()), "capacity values");
-  std::vector<double> hours;
-  for (std::size_t t = 0; t < s.valid_times.size(); ++t) hours.push_back(lead_hours(s, t));
-  nc.check(nc_put_var_double(id, v.time, hours.data()), "time values");
-  nc.check(nc_put_var_double(id, v.fp, hours.data()), "forecast_period values");
-  const double zero = 0;
-  nc.check(nc_put_var_double(id, v.frt, &zero), "forecast_reference_time value");
+  put_time_axes(nc, v.time, s.reference_time, s.valid_times);
   if (v.realization >= 0) {
     std::vector<int> members(s.members);
     for (std::size_t m = 0; m < s.members; ++m) members[m] = int(m);
@@ -507,11 +494,7 @@ void write_netcdf_file(const SiteSeries& s, const std::string& path, const std::
   write_global_attributes(nc, path, o);
   const std::size_t ns = s.sites.size(), nt = s.valid_times.size(), nm = s.members;
   Dims d;
-  d.station = nc.dim("station", ns);
-  d.time = nc.dim("time", nt);
-  if (members && nm > 1) d.realization = nc.dim("realization", nm);
-  if (percentiles) d.percentile = nc.dim("percentile", o.percentiles.size());
-  auto v = define_coordinates(nc, s, d);
+  auto v = define_coordinates(nc, s, d, members && nm > 1 ? nm : 0, percentiles ? o.percentiles.size() : 0);
   for (const auto& p : s.products) {
     const auto long_name = p.long_name.empty() ? p.name : p.long_name;
     // Time first (cdo reads nothing else); one lead time per chunk.

@@ -10,142 +10,20 @@
 #include <utility>
 
 #include "core/errors.hpp"
-#include "export/atomic_file.hpp"
+#include "export/png_figure.hpp"
 
 namespace gale {
 
 namespace {
 
-constexpr const char* kFont = "DejaVu Sans";
-
-struct Rgb {
-  double r, g, b;
-};
-
-// An RGB image surface and its context, destroyed together.
-class Canvas {
- public:
-  Canvas(int width, int height)
-      : surface_(cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height)), cr_(cairo_create(surface_)) {
-    cairo_set_source_rgb(cr_, 1, 1, 1);
-    cairo_paint(cr_);
-    cairo_select_font_face(cr_, kFont, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-  }
-  ~Canvas() {
-    cairo_destroy(cr_);
-    cairo_surface_destroy(surface_);
-  }
-  Canvas(const Canvas&) = delete;
-  Canvas& operator=(const Canvas&) = delete;
-  cairo_t* cr() const { return cr_; }
-
-  // Writes the PNG to the atomic output's temporary file, then commits it.
-  void write(const std::string& path) const {
-    if (const auto status = cairo_status(cr_); status != CAIRO_STATUS_SUCCESS)
-      throw InputError(fmt::format("{}: cannot draw the figure: {}", path, cairo_status_to_string(status)));
-    cairo_surface_flush(surface_);
-    AtomicOutput output(path);
-    const auto status = cairo_surface_write_to_png(surface_, output.temp_path().c_str());
-    if (status != CAIRO_STATUS_SUCCESS)
-      throw InputError(fmt::format("{}: cannot write PNG: {}", path, cairo_status_to_string(status)));
-    output.commit();
-  }
-
- private:
-  cairo_surface_t* surface_;
-  cairo_t* cr_;
-};
-
-void set_color(cairo_t* cr, Rgb c) { cairo_set_source_rgb(cr, c.r, c.g, c.b); }
-
-// Draws `s` with its anchor at (x, y): ax = 0 / 0.5 / 1 for left / centre / right, and
-// ay = 0 / 0.5 / 1 for the top / middle / bottom of the font's line box.
-void text(cairo_t* cr, const std::string& s, double x, double y, double size, double ax, double ay,
-          bool bold = false) {
-  cairo_select_font_face(cr, kFont, CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size(cr, size);
-  cairo_text_extents_t te;
-  cairo_font_extents_t fe;
-  cairo_text_extents(cr, s.c_str(), &te);
-  cairo_font_extents(cr, &fe);
-  const double line = fe.ascent + fe.descent;
-  cairo_move_to(cr, x - ax * te.x_advance, y + fe.ascent - ay * line);
-  cairo_show_text(cr, s.c_str());
-}
-
-double text_width(cairo_t* cr, const std::string& s, double size, bool bold = false) {
-  cairo_select_font_face(cr, kFont, CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size(cr, size);
-  cairo_text_extents_t te;
-  cairo_text_extents(cr, s.c_str(), &te);
-  return te.x_advance;
-}
-
-// Vertical text reading bottom to top, centred on (x, y).
-void vertical_text(cairo_t* cr, const std::string& s, double x, double y, double size) {
-  cairo_save(cr);
-  cairo_translate(cr, x, y);
-  cairo_rotate(cr, -M_PI / 2);
-  text(cr, s, 0, 0, size, 0.5, 0.5);
-  cairo_restore(cr);
-}
-
-// "Nice" numbers for axis ticks (1, 2, 5 x 10^k).
-double nice_number(double x, bool round) {
-  const double e = std::floor(std::log10(x)), f = x / std::pow(10.0, e);
-  double n;
-  if (round)
-    n = f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10;
-  else
-    n = f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10;
-  return n * std::pow(10.0, e);
-}
-
-struct Axis {
-  double lo, hi, step;
-  int decimals;
-  double frac(double v) const { return (v - lo) / (hi - lo); }
-  std::vector<double> ticks() const {
-    std::vector<double> out;
-    for (double v = lo; v <= hi + step * 1e-6; v += step) out.push_back(std::abs(v) < step * 1e-9 ? 0.0 : v);
-    return out;
-  }
-  std::string label(double v) const { return fmt::format("{:.{}f}", v, decimals); }
-};
-
-Axis value_axis(double lo, double hi, int max_ticks = 7) {
-  if (!std::isfinite(lo) || !std::isfinite(hi)) lo = 0, hi = 1;
-  if (!(hi > lo)) {
-    const double pad = lo == 0 ? 1 : std::abs(lo) * 0.1;
-    lo -= lo == 0 ? 0 : pad;
-    hi += pad;
-  }
-  const double step = nice_number((hi - lo) / (max_ticks - 1), true);
-  Axis a{std::floor(lo / step) * step, std::ceil(hi / step) * step, step, 0};
-  a.decimals = std::max(0, int(-std::floor(std::log10(step) + 1e-9)));
-  return a;
-}
-
-Axis lead_axis(double lo, double hi) {
-  lo = std::min(lo, 0.0);
-  if (!(hi > lo)) hi = lo + 6;
-  static const double steps[] = {1, 2, 3, 6, 12, 24, 48, 72, 120, 168, 240, 360, 480, 720, 1440};
-  double step = steps[0];
-  for (double s : steps) {
-    step = s;
-    if ((std::ceil(hi / s) - std::floor(lo / s)) <= 10) break;
-  }
-  return Axis{std::floor(lo / step) * step, std::ceil(hi / step) * step, step, 0};
-}
-
 struct Frame {
   double x0, y0, x1, y1;  // plot area: left, top, right, bottom
-  double x(const Axis& a, double v) const { return x0 + a.frac(v) * (x1 - x0); }
-  double y(const Axis& a, double v) const { return y1 - a.frac(v) * (y1 - y0); }
+  double x(const TickAxis& a, double v) const { return x0 + a.frac(v) * (x1 - x0); }
+  double y(const TickAxis& a, double v) const { return y1 - a.frac(v) * (y1 - y0); }
 };
 
 // Horizontal grid, y ticks and labels; the frame; optionally x ticks for a numeric axis.
-void draw_axes(cairo_t* cr, const Frame& f, const Axis& ya, const Axis* xa) {
+void draw_axes(cairo_t* cr, const Frame& f, const TickAxis& ya, const TickAxis* xa) {
   cairo_set_line_width(cr, 1);
   for (double v : ya.ticks()) {
     const double y = std::round(f.y(ya, v)) + 0.5;
@@ -218,7 +96,7 @@ void plot_score_vs_lead(const std::vector<ScoreRow>& rows, const std::string& va
   Canvas canvas(kScorePlotWidth, kScorePlotHeight);
   cairo_t* cr = canvas.cr();
   const Frame f{90, 60, kScorePlotWidth - 220.0, kScorePlotHeight - 70.0};
-  const Axis xa = lead_axis(lead_lo, lead_hi), ya = value_axis(lo, hi);
+  const TickAxis xa = lead_axis(lead_lo, lead_hi), ya = value_axis(lo, hi);
   set_color(cr, {0, 0, 0});
   text(cr, variable + " " + region, (f.x0 + f.x1) / 2, 18, 20, 0.5, 0, true);
   draw_axes(cr, f, ya, &xa);
@@ -292,7 +170,7 @@ void plot_rank_histogram(const std::vector<double>& frequencies, const std::stri
   Canvas canvas(kRankPlotWidth, kRankPlotHeight);
   cairo_t* cr = canvas.cr();
   const Frame f{90, 70, kRankPlotWidth - 30.0, kRankPlotHeight - 70.0};
-  const Axis ya = value_axis(0, hi * 1.08 > 0 ? hi * 1.08 : 1, 6);
+  const TickAxis ya = value_axis(0, hi * 1.08 > 0 ? hi * 1.08 : 1, 6);
   set_color(cr, {0, 0, 0});
   text(cr, title, (f.x0 + f.x1) / 2, 14, 20, 0.5, 0, true);
   draw_axes(cr, f, ya, nullptr);
@@ -363,7 +241,7 @@ Rgb skill_color(double d) {
   if (!std::isfinite(d)) return kNeutral;
   const double t = std::min(1.0, std::abs(d) / 0.25);
   const Rgb c = d > 0 ? kBetter : kWorse;
-  return {1 + (c.r - 1) * t, 1 + (c.g - 1) * t, 1 + (c.b - 1) * t};
+  return {1 + (c[0] - 1) * t, 1 + (c[1] - 1) * t, 1 + (c[2] - 1) * t};
 }
 }  // namespace
 

@@ -22,47 +22,14 @@
 #include "export/netcdf_writer.hpp"
 #include "ingest/selection.hpp"
 #include "tests/data.hpp"
+#include "tests/netcdf_checks.hpp"
+#include "tests/numpy_percentile.hpp"
 #include "tests/run_command.hpp"
 
 namespace fs = std::filesystem;
-using gale::test::run_command;
+using namespace gale::test;
 
 namespace {
-
-fs::path fresh_dir(const std::string& name) {
-  const auto dir = fs::temp_directory_path() / ("gale-energy-" + name + "-" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::vector<float> read_floats(const std::string& path, const std::string& name) {
-  int id = -1, var = -1;
-  REQUIRE(nc_open(path.c_str(), NC_NOWRITE, &id) == NC_NOERR);
-  INFO(path << " " << name);
-  REQUIRE(nc_inq_varid(id, name.c_str(), &var) == NC_NOERR);
-  int ndims = 0, dims[NC_MAX_VAR_DIMS];
-  nc_inq_var(id, var, nullptr, nullptr, &ndims, dims, nullptr);
-  std::size_t n = 1;
-  for (int d = 0; d < ndims; ++d) {
-    std::size_t len = 0;
-    nc_inq_dimlen(id, dims[d], &len);
-    n *= len;
-  }
-  std::vector<float> v(n);
-  REQUIRE(nc_get_var_float(id, var, v.data()) == NC_NOERR);
-  nc_close(id);
-  return v;
-}
-
-// numpy.percentile(values, q), method "linear".
-double percentile(std::vector<double> values, double q) {
-  std::sort(values.begin(), values.end());
-  const double pos = q / 100.0 * double(values.size() - 1);
-  const auto lo = std::size_t(std::floor(pos));
-  const auto hi = std::min(lo + 1, values.size() - 1);
-  return values[lo] + (pos - double(lo)) * (values[hi] - values[lo]);
-}
 
 // The CSV as rows of cells (header included).
 std::vector<std::vector<std::string>> read_csv(const fs::path& path) {
@@ -89,18 +56,7 @@ void check_readers(const fs::path& dir) {
     const auto file = entry.path().string();
     INFO(file);
     CHECK(fs::exists(file + ".sha256"));
-    const auto header = run_command("ncdump -h " + file);
-    CHECK(header.code == 0);
-    CHECK_THAT(header.out, Catch::Contains(":Conventions = \"CF-1.10\""));
-    const auto sinfo = run_command("cdo -s sinfo " + file);
-    INFO(sinfo.out);
-    CHECK(sinfo.code == 0);
-    CHECK_THAT(sinfo.out, !Catch::Contains("Warning") && !Catch::Contains("arning"));
-    const auto py = run_command("/usr/bin/python3 -W error -c \"import xarray; ds = xarray.open_dataset('" + file +
-                                "'); ds.load(); print('ok')\"");
-    INFO(py.out);
-    CHECK(py.code == 0);
-    CHECK_THAT(py.out, Catch::Contains("ok"));
+    CHECK_THAT(check_opens_cleanly(file), Catch::Contains(":Conventions = \"CF-1.10\""));
   }
   CHECK(count > 0);
 }
@@ -117,7 +73,7 @@ std::string run_products(const fs::path& config) {
 
 TEST_CASE("gale products energy: degree days from ERA5 hourly 2 m temperature equal a direct computation") {
   GALE_REQUIRE_DATA();
-  const auto dir = fresh_dir("dd");
+  const auto dir = fresh_dir("energy-dd");
   // ERA5 2t, the first 4 days and 6 hours (the fifth day is incomplete and must be left out).
   std::vector<std::unique_ptr<gale::Reader>> readers;
   readers.push_back(gale::open_reader(gale::test::data_file("era5-2mt-2019-03-uk.grib")));
@@ -213,7 +169,7 @@ TEST_CASE("gale products energy: degree days from ERA5 hourly 2 m temperature eq
       const double mu = (ms[0] + ms[1] + ms[2]) / 3;
       max_stat = std::max(max_stat, std::abs(mean[d * points + p] - mu));
       for (std::size_t q = 0; q < 3; ++q)
-        max_stat = std::max(max_stat, std::abs(pct[(d * 3 + q) * points + p] - percentile(ms, std::vector{10., 50., 90.}[q])));
+        max_stat = std::max(max_stat, std::abs(pct[(d * 3 + q) * points + p] - numpy_percentile(ms, std::vector{10., 50., 90.}[q])));
       for (std::size_t k = 0; k < 2; ++k) {
         const double thr = k == 0 ? 5 : 10;
         const double frac = double(std::count_if(ms.begin(), ms.end(), [&](double x) { return x > thr; })) / 3;
@@ -257,9 +213,9 @@ TEST_CASE("gale products energy: degree days from ERA5 hourly 2 m temperature eq
   CHECK(row[1].rfind("2019-03-02T00:00:00", 0) == 0);
   CHECK(row[2] == "24");
   CHECK(std::stod(row[3]) == Approx((regional[0] + regional[1] + regional[2]) / 3).margin(1e-4));
-  CHECK(std::stod(row[4]) == Approx(percentile(regional, 10)).margin(1e-4));
-  CHECK(std::stod(row[5]) == Approx(percentile(regional, 50)).margin(1e-4));
-  CHECK(std::stod(row[6]) == Approx(percentile(regional, 90)).margin(1e-4));
+  CHECK(std::stod(row[4]) == Approx(numpy_percentile(regional, 10)).margin(1e-4));
+  CHECK(std::stod(row[5]) == Approx(numpy_percentile(regional, 50)).margin(1e-4));
+  CHECK(std::stod(row[6]) == Approx(numpy_percentile(regional, 90)).margin(1e-4));
   const auto above = [&](double t) { return double(std::count_if(regional.begin(), regional.end(), [&](double x) { return x > t; })) / 3; };
   CHECK(std::stod(row[7]) == Approx(above(5)).margin(1e-6));
   CHECK(std::stod(row[8]) == Approx(above(10)).margin(1e-6));
@@ -318,7 +274,7 @@ Synthetic synthetic_members() {
 }  // namespace
 
 TEST_CASE("gale products energy: hub-height wind, wind and solar capacity factors equal hand computations") {
-  const auto dir = fresh_dir("wind");
+  const auto dir = fresh_dir("energy-wind");
   const auto syn = synthetic_members();
   gale::write_state_netcdf(syn.state, (dir / "members.nc").string());
   const auto config = dir / "products.yaml";
@@ -402,9 +358,9 @@ TEST_CASE("gale products energy: hub-height wind, wind and solar capacity factor
   CHECK(row[1].rfind("2021-06-21T06:00:00", 0) == 0);
   CHECK(row[2] == "6");
   CHECK(std::stod(row[3]) == Approx((regional[0] + regional[1] + regional[2]) / 3).margin(1e-5));
-  CHECK(std::stod(row[4]) == Approx(percentile(regional, 10)).margin(1e-5));
-  CHECK(std::stod(row[5]) == Approx(percentile(regional, 50)).margin(1e-5));
-  CHECK(std::stod(row[6]) == Approx(percentile(regional, 90)).margin(1e-5));
+  CHECK(std::stod(row[4]) == Approx(numpy_percentile(regional, 10)).margin(1e-5));
+  CHECK(std::stod(row[5]) == Approx(numpy_percentile(regional, 50)).margin(1e-5));
+  CHECK(std::stod(row[6]) == Approx(numpy_percentile(regional, 90)).margin(1e-5));
   CHECK(std::stod(row[7]) == Approx(std::count_if(regional.begin(), regional.end(), [](double x) { return x > 0.2; }) / 3.0));
   CHECK(std::stod(row[8]) == Approx(std::count_if(regional.begin(), regional.end(), [](double x) { return x > 0.5; }) / 3.0));
 
@@ -425,7 +381,7 @@ TEST_CASE("gale products energy: hub-height wind, wind and solar capacity factor
 }
 
 TEST_CASE("gale products energy: an input not loaded is one clear config error naming the key") {
-  const auto dir = fresh_dir("missing");
+  const auto dir = fresh_dir("energy-missing");
   auto syn = synthetic_members();
   gale::write_state_netcdf(syn.state, (dir / "members.nc").string());
   const auto config = dir / "products.yaml";

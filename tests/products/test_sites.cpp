@@ -14,6 +14,9 @@
 #include <sstream>
 
 #include "../data.hpp"
+#include "../netcdf_checks.hpp"
+#include "../numpy_percentile.hpp"
+#include "../run_command.hpp"
 #include "core/errors.hpp"
 #include "grids/gaussian.hpp"
 #include "ingest/grib_reader.hpp"
@@ -21,35 +24,15 @@
 #include "products/sites.hpp"
 
 using namespace gale;
+using namespace gale::test;
 using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
 
 namespace {
 
-fs::path temp_dir(const std::string& tag) {
-  auto dir = fs::temp_directory_path() / ("gale-test-sites-" + tag + "-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return dir;
-}
-
 std::string write(const fs::path& path, const std::string& text) {
   std::ofstream(path) << text;
   return path.string();
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Runs a shell command; returns its exit status and puts stdout+stderr in `out`.
-int run(const std::string& command, const fs::path& dir, std::string& out) {
-  const auto log = (dir / "command.log").string();
-  const int rc = std::system((command + " > " + log + " 2>&1").c_str());
-  out = slurp(log);
-  return rc;
 }
 
 std::vector<double> range(double first, double last, double step) {
@@ -62,15 +45,6 @@ std::vector<double> range(double first, double last, double step) {
 // Longitude continuous across 0 E (UK and Channel sites).
 double signed_lon(double lon) { return lon > 180 ? lon - 360 : lon; }
 double linear_field(double lat, double lon) { return 250 + 2 * lat + 3 * signed_lon(lon); }
-
-// numpy.percentile(x, q) with the default "linear" method, in double.
-double numpy_percentile(std::vector<double> x, double q) {
-  std::sort(x.begin(), x.end());
-  const double rank = q / 100 * double(x.size() - 1);
-  const auto lo = std::size_t(std::floor(rank));
-  const auto hi = std::min(lo + 1, x.size() - 1);
-  return x[lo] + (rank - double(lo)) * (x[hi] - x[lo]);
-}
 
 std::vector<std::string> split(const std::string& line) {
   std::vector<std::string> f(1);
@@ -86,7 +60,7 @@ std::vector<std::string> split(const std::string& line) {
 // --- sites CSV ---------------------------------------------------------------------------
 
 TEST_CASE("sites CSV: columns by header name, capacity optional") {
-  const auto dir = temp_dir("csv");
+  const auto dir = fresh_dir("test-sites-csv");
   const auto path = write(dir / "sites.csv",
                           "# wind farms\n"
                           "lon, Name ,country,lat,capacity\n"
@@ -111,7 +85,7 @@ TEST_CASE("sites CSV: columns by header name, capacity optional") {
 }
 
 TEST_CASE("sites CSV errors name the file, the line and the field") {
-  const auto dir = temp_dir("csv-errors");
+  const auto dir = fresh_dir("test-sites-csv-errors");
   const auto bad = [&](const std::string& name, const std::string& text) {
     return write(dir / name, text);
   };
@@ -247,7 +221,7 @@ SiteSeries sample_series(std::size_t members) {
 }  // namespace
 
 TEST_CASE("sites NetCDF: CF timeSeries read by ncdump and xarray without warnings") {
-  const auto dir = temp_dir("nc");
+  const auto dir = fresh_dir("test-sites-nc");
   const auto path = (dir / "sites.nc").string();
   const auto series = sample_series(11);
   SiteWriteOptions o;
@@ -256,8 +230,9 @@ TEST_CASE("sites NetCDF: CF timeSeries read by ncdump and xarray without warning
   write_sites_netcdf(series, path, o);
   CHECK(fs::exists(path + ".sha256"));
 
-  std::string out;
-  REQUIRE(run("ncdump -h " + path, dir, out) == 0);
+  const auto header = run_command("ncdump -h " + path);
+  REQUIRE(header.code == 0);
+  const auto& out = header.out;
   CHECK_THAT(out, Contains(":featureType = \"timeSeries\""));
   CHECK_THAT(out, Contains(":Conventions = \"CF-1.10\""));
   CHECK_THAT(out, Contains("station:cf_role = \"timeseries_id\""));
@@ -266,8 +241,7 @@ TEST_CASE("sites NetCDF: CF timeSeries read by ncdump and xarray without warning
   CHECK_THAT(out, Contains("percentile:units = \"%\""));
   CHECK_THAT(out, Contains("t2m:coordinates = \"latitude longitude\""));
   // cdo reads it without warnings (time first, realization and percentile as Z axes).
-  REQUIRE(run("cdo -s sinfo " + path, dir, out) == 0);
-  CHECK_THAT(out, !Contains("Warning"));
+  check_cdo_reads(path);
 
   const std::string script =
       "import numpy, xarray\n"
@@ -288,16 +262,17 @@ TEST_CASE("sites NetCDF: CF timeSeries read by ncdump and xarray without warning
       "assert numpy.allclose(p, ds.t2m_percentile.values, rtol=1e-6), abs(p - ds.t2m_percentile.values).max()\n"
       "print('ok')\n";
   const auto py = write(dir / "check.py", script);
-  const int python = run("/usr/bin/python3 -W error " + py, dir, out);
-  INFO(out);
-  REQUIRE(python == 0);
-  CHECK_THAT(out, Contains("ok"));
+  const auto python = run_command("/usr/bin/python3 -W error " + py);
+  INFO(python.out);
+  REQUIRE(python.code == 0);
+  CHECK_THAT(python.out, Contains("ok"));
 
   SECTION("one member, members only") {
     write_sites_netcdf(sample_series(1), path, o);
-    REQUIRE(run("ncdump -h " + path, dir, out) == 0);
-    CHECK_THAT(out, Contains("float t2m(time, station)"));
-    CHECK_THAT(out, !Contains("percentile"));
+    const auto one = run_command("ncdump -h " + path);
+    REQUIRE(one.code == 0);
+    CHECK_THAT(one.out, Contains("float t2m(time, station)"));
+    CHECK_THAT(one.out, !Contains("percentile"));
     SiteWriteOptions none;
     none.write_members = false;
     CHECK_THROWS_AS(write_sites_netcdf(sample_series(1), path, none), ConfigError);
@@ -312,7 +287,7 @@ TEST_CASE("sites NetCDF: CF timeSeries read by ncdump and xarray without warning
 }
 
 TEST_CASE("sites CSV percentiles equal numpy's linear percentiles") {
-  const auto dir = temp_dir("csvout");
+  const auto dir = fresh_dir("test-sites-csvout");
   const auto path = (dir / "sites.csv").string();
   const auto series = sample_series(11);
   SiteWriteOptions o;
