@@ -1,7 +1,9 @@
 #include "gnn/forecaster.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 
+#include "core/errors.hpp"
 #include "gnn/forcings.hpp"
 
 namespace gale {
@@ -12,6 +14,18 @@ at::Tensor column(const std::vector<double>& values) {
 }
 }  // namespace
 
+at::Tensor member_noise(std::uint64_t seed, std::int64_t dim) {
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
+  return at::randn({dim}, generator, at::TensorOptions().dtype(at::kFloat));
+}
+
+void DiffusionSpec::validate() const {
+  if (noise_embedding < 2 || noise_embedding % 2 != 0)
+    throw ConfigError("diffusion: noise_embedding must be an even number >= 2, got " + std::to_string(noise_embedding));
+  edm.validate();
+  sampler.validate();
+}
+
 std::int64_t ForecasterImpl::input_channels(std::size_t variables) {
   return std::int64_t(2 * variables) + kStaticFeatures + 3 * kTimeForcings;
 }
@@ -19,7 +33,13 @@ std::int64_t ForecasterImpl::input_channels(std::size_t variables) {
 ForecasterImpl::ForecasterImpl(ForecasterSpec spec, std::shared_ptr<const Grid> grid, NormalisationStats stats)
     : spec_(std::move(spec)), grid_(std::move(grid)), stats_(std::move(stats)) {
   const auto V = spec_.variables.size();
-  network = register_module("network", GraphNetwork(spec_.network, *grid_, input_channels(V), std::int64_t(V)));
+  if (spec_.diffusion) {
+    spec_.diffusion->validate();
+    TORCH_CHECK(spec_.network.conditioning == spec_.diffusion->noise_embedding,
+                "the diffusion network is conditioned on the noise-level embedding");
+  }
+  const auto in = input_channels(V) + (spec_.diffusion ? std::int64_t(V) : 0);
+  network = register_module("network", GraphNetwork(spec_.network, *grid_, in, std::int64_t(V)));
   mean_ = column(stats_.mean);
   std_ = column(stats_.stddev);
   diff_std_ = column(stats_.diff_stddev);
@@ -52,8 +72,14 @@ at::Tensor ForecasterImpl::network_inputs(const at::Tensor& previous, const at::
 }
 
 at::Tensor ForecasterImpl::forward(const at::Tensor& previous, const at::Tensor& current,
-                                   const std::vector<TimePoint>& times) {
-  const auto residual = network->forward(network_inputs(previous, current, times)).transpose(1, 2);
+                                   const std::vector<TimePoint>& times, const at::Tensor& noise) {
+  TORCH_CHECK(!spec_.diffusion, "the diffusion forecaster is sampled (sample_diffusion_forecast), not run forward");
+  TORCH_CHECK(spec_.generative() == noise.defined(), spec_.generative()
+                                                         ? "the fgn generator needs a noise tensor [batch, noise_dim]"
+                                                         : "the deterministic gnn forecaster takes no noise");
+  const auto residual =
+      network->forward(network_inputs(previous, current, times), noise.defined() ? noise.to(device_) : noise)
+          .transpose(1, 2);
   return current + residual * diff_std_;
 }
 

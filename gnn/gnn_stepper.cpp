@@ -7,11 +7,16 @@
 #include <cmath>
 
 #include "core/errors.hpp"
+#include "gnn/diffusion_forecaster.hpp"
 
 namespace gale {
 
-GnnStepper::GnnStepper(Forecaster model, std::string origin) : model_(std::move(model)), origin_(std::move(origin)) {
+GnnStepper::GnnStepper(Forecaster model, std::string origin, bool zero_noise)
+    : model_(std::move(model)), origin_(std::move(origin)), zero_noise_(zero_noise) {
   model_->eval();
+  diffusion_ = model_->spec().diffusion;
+  if (diffusion_ && zero_noise_)
+    throw ConfigError("diffusion model " + origin_ + ": a zero-noise control member exists only for the fgn generator");
   variables_ = model_->spec().variables;
   auto find = [&](const std::string& key) {
     for (std::size_t i = 0; i < variables_.size(); ++i)
@@ -27,10 +32,22 @@ GnnStepper::GnnStepper(Forecaster model, std::string origin) : model_(std::move(
   }
 }
 
-State GnnStepper::step(const State& inputs, const StepKey&) {
+void GnnStepper::set_sampler(diffusion::SamplerKind kind, const diffusion::SamplerSpec& sampler) {
+  if (!diffusion_)
+    throw ConfigError(fmt::format("{} model {}: sampler settings apply to diffusion models only", name(), origin_));
+  sampler.validate();
+  diffusion_->sampler_kind = kind;
+  diffusion_->sampler = sampler;
+}
+
+int GnnStepper::denoiser_evaluations() const {
+  return diffusion_ ? diffusion::denoiser_evaluations(diffusion_->sampler_kind, diffusion_->sampler.steps) : 0;
+}
+
+State GnnStepper::step(const State& inputs, const StepKey& key) {
   std::vector<std::string> keys;
   for (const auto& v : variables_) keys.push_back(v.key());
-  inputs.expect("gnn model " + origin_, keys, model_->grid().get(), 2);
+  inputs.expect(model_->spec().kind() + " model " + origin_, keys, model_->grid().get(), 2);
   const auto P = std::int64_t(inputs.points()), V = std::int64_t(prognostic_.size());
   const std::size_t last = inputs.times() - 1;
   auto input_tensor = [&](std::size_t time) {
@@ -51,7 +68,18 @@ State GnnStepper::step(const State& inputs, const StepKey&) {
   at::Tensor next;
   {
     at::NoGradGuard no_grad;
-    next = model_->forward(input_tensor(last - 1), input_tensor(last), {now}).to(at::kCPU).contiguous();
+    if (diffusion_) {
+      next = sample_diffusion_forecast(*model_, input_tensor(last - 1), input_tensor(last), {now}, {key}, *diffusion_)
+                 .to(at::kCPU)
+                 .contiguous();
+    } else {
+      at::Tensor noise;
+      if (model_->spec().generative()) {
+        const std::int64_t dim = model_->spec().network.conditioning;
+        noise = (zero_noise_ ? at::zeros({dim}, at::kFloat) : member_noise(key.hash(), dim)).unsqueeze(0);
+      }
+      next = model_->forward(input_tensor(last - 1), input_tensor(last), {now}, noise).to(at::kCPU).contiguous();
+    }
   }
   State out(1, {now + time_step()}, variables_, inputs.grid(), inputs.reference_time());
   for (std::int64_t c = 0; c < V; ++c) {

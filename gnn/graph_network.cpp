@@ -39,20 +39,36 @@ MeshGraphs build_mesh_graphs(const Grid& grid, const GraphNetworkSpec& spec) {
   return g;
 }
 
-MlpImpl::MlpImpl(std::int64_t in, std::int64_t hidden, std::int64_t out, bool layer_norm) {
+MlpImpl::MlpImpl(std::int64_t in, std::int64_t hidden, std::int64_t out, bool layer_norm, std::int64_t conditioning) {
   first = register_module("first", torch::nn::Linear(in, hidden));
   second = register_module("second", torch::nn::Linear(hidden, out));
   if (layer_norm) norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({out})));
+  if (layer_norm && conditioning > 0) {
+    condition_map = register_module("condition", torch::nn::Linear(conditioning, 2 * out));
+    at::NoGradGuard no_grad;  // identity at the start: scale 1, shift 0
+    condition_map->weight.zero_();
+    condition_map->bias.zero_();
+  }
 }
 
-at::Tensor MlpImpl::finish(const at::Tensor& preactivation) {
+at::Tensor MlpImpl::finish(const at::Tensor& preactivation, const at::Tensor& condition) {
   auto y = second->forward(at::silu(preactivation));
-  return norm ? norm->forward(y) : y;
+  if (!norm) return y;
+  y = norm->forward(y);
+  if (!condition_map) return y;
+  TORCH_CHECK(condition.defined() && condition.dim() == 2 && condition.size(0) == y.size(0),
+              "a conditioned MLP needs a conditioning tensor [batch, C] matching its input's batch");
+  // [B, 2 out] -> [B, 1, ..., 1, out] pairs broadcast over the point/edge dimensions.
+  std::vector<std::int64_t> shape(std::size_t(y.dim()), 1);
+  shape.front() = y.size(0);
+  shape.back() = y.size(-1);
+  const auto parts = condition_map->forward(condition).chunk(2, 1);
+  return y * (parts[0] + 1).view(shape) + parts[1].view(shape);
 }
 
-InteractionImpl::InteractionImpl(std::int64_t latent) : latent_(latent) {
-  edge_mlp = register_module("edge_mlp", Mlp(3 * latent, latent, latent, true));
-  node_mlp = register_module("node_mlp", Mlp(2 * latent, latent, latent, true));
+InteractionImpl::InteractionImpl(std::int64_t latent, std::int64_t conditioning) : latent_(latent) {
+  edge_mlp = register_module("edge_mlp", Mlp(3 * latent, latent, latent, true, conditioning));
+  node_mlp = register_module("node_mlp", Mlp(2 * latent, latent, latent, true, conditioning));
 }
 
 at::Tensor InteractionImpl::edge_term(const at::Tensor& edges) const {
@@ -61,7 +77,8 @@ at::Tensor InteractionImpl::edge_term(const at::Tensor& edges) const {
 
 std::pair<at::Tensor, at::Tensor> InteractionImpl::forward(const at::Tensor& edges, const at::Tensor& senders,
                                                            const at::Tensor& receivers, const EdgeSet& graph,
-                                                           const at::Tensor& precomputed_edge_term) {
+                                                           const at::Tensor& precomputed_edge_term,
+                                                           const at::Tensor& condition) {
   namespace F = torch::nn::functional;
   const auto L = latent_;
   // The first layer of the edge MLP on [edge, sender, receiver] is split into its three
@@ -71,27 +88,27 @@ std::pair<at::Tensor, at::Tensor> InteractionImpl::forward(const at::Tensor& edg
   auto pre = (precomputed_edge_term.defined() ? precomputed_edge_term : edge_term(edges)) +
              gather_nodes(F::linear(senders, w.narrow(1, L, L)), graph.senders) +
              gather_nodes(F::linear(receivers, w.narrow(1, 2 * L, L)), graph.receivers);
-  auto new_edges = edges + edge_mlp->finish(pre);
+  auto new_edges = edges + edge_mlp->finish(pre, condition);
   const auto incoming = sum_into_nodes(new_edges, graph.receivers);
   const auto& wn = node_mlp->first->weight;
   auto node_pre = F::linear(receivers, wn.narrow(1, 0, L), node_mlp->first->bias) + F::linear(incoming, wn.narrow(1, L, L));
-  return {new_edges, receivers + node_mlp->finish(node_pre)};
+  return {new_edges, receivers + node_mlp->finish(node_pre, condition)};
 }
 
 GraphNetworkImpl::GraphNetworkImpl(const GraphNetworkSpec& spec, const Grid& grid, std::int64_t in_channels,
                                    std::int64_t out_channels)
     : spec_(spec), graphs_(build_mesh_graphs(grid, spec)) {
-  const std::int64_t L = spec.latent;
-  grid_embed = register_module("grid_embed", Mlp(in_channels, L, L, true));
+  const std::int64_t L = spec.latent, C = spec.conditioning;
+  grid_embed = register_module("grid_embed", Mlp(in_channels, L, L, true, C));
   mesh_embed = register_module("mesh_embed", Mlp(3, L, L, true));
   grid_to_mesh_embed = register_module("grid_to_mesh_embed", Mlp(4, L, L, true));
   mesh_edge_embed = register_module("mesh_edge_embed", Mlp(4, L, L, true));
   mesh_to_grid_embed = register_module("mesh_to_grid_embed", Mlp(4, L, L, true));
-  encoder = register_module("encoder", Interaction(L));
-  grid_update = register_module("grid_update", Mlp(L, L, L, true));
+  encoder = register_module("encoder", Interaction(L, C));
+  grid_update = register_module("grid_update", Mlp(L, L, L, true, C));
   processor = register_module("processor", torch::nn::ModuleList());
-  for (int i = 0; i < spec.layers; ++i) processor->push_back(Interaction(L));
-  decoder = register_module("decoder", Interaction(L));
+  for (int i = 0; i < spec.layers; ++i) processor->push_back(Interaction(L, C));
+  decoder = register_module("decoder", Interaction(L, C));
   output = register_module("output", Mlp(L, L, out_channels, false));
 }
 
@@ -129,26 +146,30 @@ GraphNetworkImpl::StaticLatents GraphNetworkImpl::static_latents() {
   return s;
 }
 
-at::Tensor GraphNetworkImpl::forward(const at::Tensor& x) {
+at::Tensor GraphNetworkImpl::forward(const at::Tensor& x, const at::Tensor& condition) {
   const auto batch = x.size(0);
+  TORCH_CHECK(spec_.conditioning == 0 || (condition.defined() && condition.sizes() == at::IntArrayRef({batch, spec_.conditioning})),
+              "the graph network is conditioned: forward needs a conditioning tensor [", batch, ", ",
+              spec_.conditioning, "]");
+  const auto& c = spec_.conditioning > 0 ? condition : at::Tensor();
   const auto s = static_latents();
-  auto grid = grid_embed->forward(x);
+  auto grid = grid_embed->forward(x, c);
   auto mesh = s.mesh_nodes.unsqueeze(0).expand({batch, -1, -1});
   // Encoder: grid -> mesh.
-  auto mesh_latent = encoder->forward(s.grid_to_mesh, grid, mesh, graphs_.grid_to_mesh, s.encoder_term).second;
-  grid = grid + grid_update->forward(grid);
+  auto mesh_latent = encoder->forward(s.grid_to_mesh, grid, mesh, graphs_.grid_to_mesh, s.encoder_term, c).second;
+  grid = grid + grid_update->forward(grid, c);
   // Processor on the multi-mesh.
   auto edges = s.mesh;
   bool first = true;
   for (const auto& layer : *processor) {
     auto [e, m] = layer->as<InteractionImpl>()->forward(edges, mesh_latent, mesh_latent, graphs_.mesh,
-                                                         first ? s.processor_term : at::Tensor());
+                                                         first ? s.processor_term : at::Tensor(), c);
     edges = e;
     mesh_latent = m;
     first = false;
   }
   // Decoder: mesh -> grid.
-  auto grid_latent = decoder->forward(s.mesh_to_grid, mesh_latent, grid, graphs_.mesh_to_grid, s.decoder_term).second;
+  auto grid_latent = decoder->forward(s.mesh_to_grid, mesh_latent, grid, graphs_.mesh_to_grid, s.decoder_term, c).second;
   return output->forward(grid_latent);
 }
 

@@ -7,6 +7,15 @@
 //              MLP to the output channels.
 // Every MLP is Linear -> swish -> Linear (-> LayerNorm except the output), every update is
 // residual. The network knows only normalised tensors [batch, grid point, channel].
+//
+// Conditioning (spec.conditioning > 0, e.g. the noise vector of the FGN generator): every
+// LayerNorm of the per-sample blocks (grid embedding, encoder, grid update, processor,
+// decoder) is followed by a per-block affine map from the conditioning vector c [batch, C]:
+//   y <- y * (1 + W_s c + b_s) + (W_t c + b_t),
+// with W, b zero-initialised (identity at the start). The embedders of the constant graph
+// features (mesh nodes, edges) are not conditioned, so their latents stay shared by all
+// members and cached. With conditioning 0 the modules and parameters are exactly the
+// deterministic network's (its checkpoints load unchanged).
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/linear.h>
@@ -24,6 +33,7 @@ struct GraphNetworkSpec {
   int latent = 64;             // width of every latent and hidden layer
   int layers = 6;              // processor message-passing steps
   double radius_factor = 0.6;  // grid->mesh radius, in finest-mesh edge lengths
+  int conditioning = 0;        // size of the conditioning vector (0: none, deterministic)
 };
 
 // The three graphs between a grid and the multi-mesh, with their static features.
@@ -36,13 +46,18 @@ MeshGraphs build_mesh_graphs(const Grid& grid, const GraphNetworkSpec& spec);
 
 class MlpImpl : public torch::nn::Module {
  public:
-  MlpImpl(std::int64_t in, std::int64_t hidden, std::int64_t out, bool layer_norm);
-  at::Tensor forward(const at::Tensor& x) { return finish(first->forward(x)); }
+  // conditioning > 0 (with layer_norm): a conditional LayerNorm, see the file comment.
+  MlpImpl(std::int64_t in, std::int64_t hidden, std::int64_t out, bool layer_norm, std::int64_t conditioning = 0);
+  // x [..., in]; condition [B, C] for x [B, ..., in] (required iff the MLP is conditioned).
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& condition = {}) {
+    return finish(first->forward(x), condition);
+  }
   // The rest of the MLP after its first linear layer (whose pre-activation a caller
   // may assemble piecewise, see InteractionImpl).
-  at::Tensor finish(const at::Tensor& preactivation);
+  at::Tensor finish(const at::Tensor& preactivation, const at::Tensor& condition = {});
   torch::nn::Linear first{nullptr}, second{nullptr};
   torch::nn::LayerNorm norm{nullptr};
+  torch::nn::Linear condition_map{nullptr};  // C -> 2 out: (scale - 1, shift); absent when unconditioned
 };
 TORCH_MODULE(Mlp);
 
@@ -50,13 +65,13 @@ TORCH_MODULE(Mlp);
 // receivers <- receivers + MLP([receiver, sum of incoming edges]).
 class InteractionImpl : public torch::nn::Module {
  public:
-  explicit InteractionImpl(std::int64_t latent);
+  explicit InteractionImpl(std::int64_t latent, std::int64_t conditioning = 0);
   // edges [E, L] or [B, E, L]; senders [B, Ns, L]; receivers [B, Nr, L]. `edge_term`, when
-  // given, is edge_term(edges) computed before (constant edges at inference).
-  // Returns the updated edges and receivers.
+  // given, is edge_term(edges) computed before (constant edges at inference); `condition`
+  // [B, C] when the block is conditioned. Returns the updated edges and receivers.
   std::pair<at::Tensor, at::Tensor> forward(const at::Tensor& edges, const at::Tensor& senders,
                                             const at::Tensor& receivers, const EdgeSet& graph,
-                                            const at::Tensor& edge_term = {});
+                                            const at::Tensor& edge_term = {}, const at::Tensor& condition = {});
   // The edge block of the edge MLP's first layer, with its bias: [.., E, L].
   at::Tensor edge_term(const at::Tensor& edges) const;
   Mlp edge_mlp{nullptr}, node_mlp{nullptr};
@@ -70,8 +85,9 @@ class GraphNetworkImpl : public torch::nn::Module {
  public:
   GraphNetworkImpl(const GraphNetworkSpec& spec, const Grid& grid, std::int64_t in_channels,
                    std::int64_t out_channels);
-  // x [B, grid points, in_channels] -> [B, grid points, out_channels]
-  at::Tensor forward(const at::Tensor& x);
+  // x [B, grid points, in_channels] -> [B, grid points, out_channels]; `condition`
+  // [B, spec.conditioning] is required iff spec.conditioning > 0.
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& condition = {});
   // Moves parameters and graphs.
   void to_device(const at::Device& device);
 

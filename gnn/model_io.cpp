@@ -4,18 +4,63 @@
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
+#include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "core/errors.hpp"
 
 namespace gale {
 
+namespace {
+
+nlohmann::json diffusion_metadata(const DiffusionSpec& d) {
+  const auto& s = d.sampler;
+  return {{"noise_embedding", d.noise_embedding},
+          {"sigma_data", d.edm.sigma_data},
+          {"p_mean", d.edm.p_mean},
+          {"p_std", d.edm.p_std},
+          {"sampler",
+           {{"kind", diffusion::to_string(d.sampler_kind)},
+            {"steps", s.steps},
+            {"sigma_min", d.edm.sigma_min},
+            {"sigma_max", d.edm.sigma_max},
+            {"rho", d.edm.rho},
+            {"s_churn", s.s_churn},
+            {"s_tmin", s.s_tmin},
+            {"s_tmax", std::isfinite(s.s_tmax) ? nlohmann::json(s.s_tmax) : nlohmann::json(nullptr)},  // null: no bound
+            {"s_noise", s.s_noise}}}};
+}
+
+DiffusionSpec parse_diffusion_metadata(const nlohmann::json& j) {
+  DiffusionSpec d;
+  d.noise_embedding = j.at("noise_embedding").get<int>();
+  d.edm.sigma_data = j.at("sigma_data").get<double>();
+  d.edm.p_mean = j.at("p_mean").get<double>();
+  d.edm.p_std = j.at("p_std").get<double>();
+  const auto& s = j.at("sampler");
+  d.sampler_kind = diffusion::parse_sampler_kind(s.at("kind").get<std::string>());
+  d.sampler.steps = s.at("steps").get<int>();
+  d.edm.sigma_min = s.at("sigma_min").get<double>();
+  d.edm.sigma_max = s.at("sigma_max").get<double>();
+  d.edm.rho = s.at("rho").get<double>();
+  d.sampler.s_churn = s.at("s_churn").get<double>();
+  d.sampler.s_tmin = s.at("s_tmin").get<double>();
+  d.sampler.s_tmax = s.at("s_tmax").is_null() ? std::numeric_limits<double>::infinity() : s.at("s_tmax").get<double>();
+  d.sampler.s_noise = s.at("s_noise").get<double>();
+  return d;
+}
+
+}  // namespace
+
 nlohmann::json forecaster_metadata(const ForecasterImpl& model) {
   const auto& spec = model.spec();
   const auto& grid = *model.grid();
   nlohmann::json j;
   j["format"] = "gale-checkpoint";
-  j["model"] = "gnn";
+  j["model"] = spec.kind();
+  if (spec.generative()) j["noise_dim"] = spec.network.conditioning;
+  if (spec.diffusion) j["diffusion"] = diffusion_metadata(*spec.diffusion);
   std::vector<std::string> keys;
   for (const auto& v : spec.variables) keys.push_back(v.key());
   j["variables"] = keys;
@@ -47,8 +92,9 @@ void load_weights(torch::nn::Module& module, const std::string& bytes, const std
 Forecaster load_forecaster(const CheckpointFile& checkpoint, const std::string& path) {
   const auto& j = checkpoint.metadata;
   try {
-    if (j.at("format") != "gale-checkpoint" || j.at("model") != "gnn")
-      throw InputError(fmt::format("{}: not a gnn forecaster checkpoint (model '{}')", path,
+    const auto model_kind = j.at("model");
+    if (j.at("format") != "gale-checkpoint" || (model_kind != "gnn" && model_kind != "fgn" && model_kind != "diffusion"))
+      throw InputError(fmt::format("{}: not a gnn, fgn or diffusion forecaster checkpoint (model '{}')", path,
                                    j.value("model", std::string("?"))));
     ForecasterSpec spec;
     for (const auto& key : j.at("variables")) spec.variables.push_back(parse_variable_key(key.get<std::string>()));
@@ -56,6 +102,20 @@ Forecaster load_forecaster(const CheckpointFile& checkpoint, const std::string& 
     const auto& n = j.at("network");
     spec.network = {n.at("mesh_level").get<int>(), n.at("latent").get<int>(), n.at("layers").get<int>(),
                     n.at("radius_factor").get<double>()};
+    if (j.at("model") == "fgn") {
+      spec.network.conditioning = j.at("noise_dim").get<int>();
+      if (spec.network.conditioning < 1)
+        throw InputError(fmt::format("{}: an fgn checkpoint needs noise_dim >= 1", path));
+    }
+    if (model_kind == "diffusion") {
+      try {
+        spec.diffusion = parse_diffusion_metadata(j.at("diffusion"));
+        spec.diffusion->validate();
+      } catch (const ConfigError& e) {
+        throw InputError(fmt::format("{}: invalid diffusion metadata: {}", path, e.what()));
+      }
+      spec.network.conditioning = spec.diffusion->noise_embedding;
+    }
     const auto& g = j.at("grid");
     const auto kind = g.at("kind").get<std::string>() == "regular_gg" ? GridKind::regular_gaussian : GridKind::regular_ll;
     auto grid = Grid::regular(kind, g.at("latitudes").get<std::vector<double>>(),

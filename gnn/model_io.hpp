@@ -27,7 +27,11 @@ std::string serialise_archive(Saveable& object) {
 }
 void load_weights(torch::nn::Module& module, const std::string& archive, const std::string& what);
 
-// Rebuilds the forecaster a checkpoint describes and loads its weights (on the CPU).
+// Rebuilds the forecaster a checkpoint describes and loads its weights (on the CPU):
+// `model: gnn` the deterministic forecaster, `model: fgn` the generator (with noise_dim),
+// `model: diffusion` the diffusion forecaster (with its `diffusion` settings: noise_embedding,
+// sigma_data, p_mean, p_std and the sampler defaults {kind, steps, sigma_min, sigma_max,
+// rho, s_churn, s_tmin, s_tmax (null: unbounded), s_noise}).
 Forecaster load_forecaster(const CheckpointFile& checkpoint, const std::string& path);
 Forecaster load_forecaster(const std::string& path);
 

@@ -20,6 +20,9 @@
 #include "core/hash.hpp"
 #include "core/log.hpp"
 #include "core/progress.hpp"
+#include "core/stepper.hpp"
+#include "gnn/crps_loss.hpp"
+#include "gnn/diffusion_forecaster.hpp"
 #include "gnn/model_io.hpp"
 #include "gnn/tensor_bridge.hpp"
 #include "grids/cells.hpp"
@@ -95,11 +98,20 @@ std::size_t sample_at(std::uint64_t seed, std::size_t k, std::size_t count) {
 struct Batch {
   std::vector<TimePoint> times;  // valid time of the "current" state of each sample
   at::Tensor states;             // [b, rollout + 2, V, P]: t - step, t, t + step, ...
+  // Per sample: the seed of its generator noise (from the run seed and the sample's global
+  // position, so it does not depend on the rank count).
+  std::vector<std::uint64_t> noise_seeds;
 };
 
-Batch load_batch(const DatasetIndex& data, const std::vector<TimePoint>& times, Duration step, int rollout) {
+std::uint64_t sample_noise_seed(std::uint64_t seed, std::uint64_t global_sample, bool validation) {
+  return StepKey{seed ^ ((global_sample + 1) * 0x9E3779B97F4A7C15ULL) ^ (validation ? 0xA5A5A5A5A5A5A5A5ULL : 0), 0, 0}
+      .hash();
+}
+
+Batch load_batch(const DatasetIndex& data, const std::vector<TimePoint>& times, Duration step, int rollout,
+                 std::vector<std::uint64_t> noise_seeds = {}) {
   const auto V = std::int64_t(data.variables().size()), P = std::int64_t(data.grid()->size());
-  Batch batch{times, at::empty({std::int64_t(times.size()), rollout + 2, V, P}, at::kFloat)};
+  Batch batch{times, at::empty({std::int64_t(times.size()), rollout + 2, V, P}, at::kFloat), std::move(noise_seeds)};
   float* out = batch.states.data_ptr<float>();
   for (const auto t : times)
     for (int k = -1; k <= rollout; ++k) {
@@ -109,9 +121,49 @@ Batch load_batch(const DatasetIndex& data, const std::vector<TimePoint>& times, 
   return batch;
 }
 
+// The generator's fair CRPS of a rollout: `members` trajectories per sample (each member
+// its own noise per step), scored per step against the truth on the normalised residual
+// (x - truth at the previous step) / difference scale; mean over samples, rollout steps,
+// variables and points, weighted as the MSE.
+at::Tensor generator_rollout_loss(ForecasterImpl& model, const Batch& batch, int rollout, const at::Tensor& weights,
+                                  int members) {
+  const auto states = batch.states.to(model.device());
+  const auto b = states.size(0), V = states.size(2), P = states.size(3);
+  const std::int64_t M = members, D = model.spec().network.conditioning;
+  auto previous = states.select(1, 0).repeat_interleave(M, 0), current = states.select(1, 1).repeat_interleave(M, 0);
+  std::vector<TimePoint> times;
+  for (const auto t : batch.times) times.insert(times.end(), std::size_t(M), t);
+  at::Tensor loss;
+  for (int k = 0; k < rollout; ++k) {
+    std::vector<at::Tensor> noise;
+    for (std::int64_t s = 0; s < b; ++s)
+      for (std::int64_t m = 0; m < M; ++m)
+        noise.push_back(member_noise(StepKey{batch.noise_seeds.at(std::size_t(s)), int(m), k}.hash(), D));
+    const auto next = model.forward(previous, current, times, at::stack(noise));
+    const auto reference = states.select(1, k + 1);
+    const auto x = ((next.view({b, M, V, P}) - reference.unsqueeze(1)) / model.difference_scale()).transpose(0, 1);
+    const auto y = (states.select(1, k + 2) - reference) / model.difference_scale();
+    const auto term = fair_crps(x, y, weights);
+    loss = k == 0 ? term : loss + term;
+    previous = current;
+    current = next;
+    for (auto& t : times) t += model.spec().step;
+  }
+  return loss / double(rollout);
+}
+
 // Weighted mean squared error of a rollout, in units of each variable's one-step
-// difference scale: mean over samples, rollout steps, variables and points.
-at::Tensor rollout_loss(ForecasterImpl& model, const Batch& batch, int rollout, const at::Tensor& weights) {
+// difference scale: mean over samples, rollout steps, variables and points. For a
+// generator, the fair CRPS over `members` members instead; for the diffusion model, the
+// EDM loss of the step (sum w lambda (D - y)^2 / sum w, gnn/diffusion_forecaster.hpp).
+at::Tensor rollout_loss(ForecasterImpl& model, const Batch& batch, int rollout, const at::Tensor& weights,
+                        int members = 1) {
+  if (model.spec().generative()) return generator_rollout_loss(model, batch, rollout, weights, members);
+  if (model.spec().diffusion) {  // the EDM loss of one step (rollout is 1, see parse_training_config)
+    const auto states = batch.states.to(model.device());
+    return diffusion_loss(model, states.select(1, 0), states.select(1, 1), states.select(1, 2), batch.times,
+                          batch.noise_seeds, weights);
+  }
   const auto states = batch.states.to(model.device());
   auto previous = states.select(1, 0), current = states.select(1, 1);
   auto times = batch.times;
@@ -192,8 +244,9 @@ TrainingSpec parse_training_config(const Config& config) {
   const auto root = config.root();
   root.allow_only({"train"});
   const auto node = root.at("train");
-  node.allow_only({"data", "network", "loss", "optimiser", "steps", "batch_size", "rollout", "validation_samples",
-                   "validate_every", "checkpoint_every", "seed", "threads", "device", "init_from", "output", "metrics"});
+  node.allow_only({"data", "model", "noise_dim", "members_per_sample", "diffusion", "network", "loss", "optimiser", "steps",
+                   "batch_size", "rollout", "validation_samples", "validate_every", "checkpoint_every", "seed",
+                   "threads", "device", "init_from", "output", "metrics"});
   TrainingSpec spec;
   const auto data = node.at("data");
   data.allow_only({"files", "variables", "step_hours", "train", "validation", "test"});
@@ -216,6 +269,47 @@ TrainingSpec parse_training_config(const Config& config) {
     spec.network.latent = int(n.get_long("latent", 64, 4, 1024));
     spec.network.layers = int(n.get_long("layers", 6, 1, 64));
     spec.network.radius_factor = n.get_double("radius_factor", 0.6, 0.1, 5);
+  }
+  // The generator: model fgn, its noise size and members per training example. The keys
+  // are refused for the deterministic model (which stays exactly as before).
+  const auto model_kind = node.get_choice("model", "gnn", {"gnn", "fgn", "diffusion"});
+  const bool generator = model_kind == "fgn";
+  for (const char* key : {"noise_dim", "members_per_sample"})
+    if (!generator && node.has(key)) node.at(key).fail("only for train.model: fgn");
+  if (generator) {
+    spec.network.conditioning = int(node.get_long("noise_dim", 32, 1, 4096));
+    spec.members_per_sample = int(node.get_long("members_per_sample", 2, 2, 64));
+  }
+  // The diffusion model: its noise-level embedding, EDM training noise and sampler defaults.
+  if (model_kind != "diffusion" && node.has("diffusion")) node.at("diffusion").fail("only for train.model: diffusion");
+  if (model_kind == "diffusion") {
+    DiffusionSpec d;
+    if (node.has("diffusion")) {
+      const auto n = node.at("diffusion");
+      n.allow_only({"noise_embedding", "sigma_data", "p_mean", "p_std", "sampler"});
+      d.noise_embedding = int(n.get_long("noise_embedding", d.noise_embedding, 2, 1024));
+      if (d.noise_embedding % 2 != 0) n.at("noise_embedding").fail("must be even (sine and cosine pairs)");
+      d.edm.sigma_data = n.get_double("sigma_data", d.edm.sigma_data, 1e-6, 1e6);
+      d.edm.p_mean = n.get_double("p_mean", d.edm.p_mean, -20, 20);
+      d.edm.p_std = n.get_double("p_std", d.edm.p_std, 1e-3, 20);
+      if (n.has("sampler")) {
+        const auto m = n.at("sampler");
+        m.allow_only({"kind", "steps", "sigma_min", "sigma_max", "rho", "s_churn", "s_tmin", "s_tmax", "s_noise"});
+        d.sampler_kind = diffusion::parse_sampler_kind(m.get_choice("kind", "dpmpp_2s", {"euler", "heun", "dpmpp_2s"}));
+        d.sampler.steps = int(m.get_long("steps", d.sampler.steps, 1, 10000));
+        d.edm.sigma_min = m.get_double("sigma_min", d.edm.sigma_min, 1e-9, 1e9);
+        d.edm.sigma_max = m.get_double("sigma_max", d.edm.sigma_max, 1e-9, 1e9);
+        if (!(d.edm.sigma_max > d.edm.sigma_min)) m.at("sigma_max").fail("must exceed sigma_min");
+        d.edm.rho = m.get_double("rho", d.edm.rho, 1e-3, 1e3);
+        d.sampler.s_churn = m.get_double("s_churn", d.sampler.s_churn, 0, 1e6);
+        d.sampler.s_tmin = m.get_double("s_tmin", d.sampler.s_tmin, 0, 1e9);
+        if (m.has("s_tmax")) d.sampler.s_tmax = m.get_double("s_tmax", 0, d.sampler.s_tmin, 1e9);
+        d.sampler.s_noise = m.get_double("s_noise", d.sampler.s_noise, 0, 10);
+      }
+    }
+    d.validate();
+    spec.diffusion = d;
+    spec.network.conditioning = d.noise_embedding;
   }
   if (node.has("loss")) {
     const auto l = node.at("loss");
@@ -249,6 +343,9 @@ TrainingSpec parse_training_config(const Config& config) {
     }
     if (!std::is_sorted(spec.rollout.begin(), spec.rollout.end()))
       node.at("rollout").fail("entries must be in increasing from_step order");
+    // GenCast trains the denoiser on single steps; there is no differentiable sampled rollout.
+    if (spec.diffusion && std::any_of(spec.rollout.begin(), spec.rollout.end(), [](const auto& r) { return r.second > 1; }))
+      node.at("rollout").fail("train.model: diffusion trains one step: every rollout length must be 1");
   }
   spec.validation_samples = int(node.get_long("validation_samples", spec.validation_samples, 1, 100000));
   spec.validate_every = int(node.get_long("validate_every", spec.validate_every, 1, 100000000));
@@ -268,6 +365,15 @@ TrainingSpec parse_training_config(const Config& config) {
   spec.run_config.erase("threads");
   spec.run_config.erase("output");
   spec.run_config.erase("metrics");  // where the metrics go (ops/run_metrics.hpp) does not change the model
+  if (generator) {  // resolved, so a change of default cannot slip past the resume check
+    spec.run_config["noise_dim"] = std::to_string(spec.network.conditioning);
+    spec.run_config["members_per_sample"] = std::to_string(spec.members_per_sample);
+  }
+  if (spec.diffusion) {  // the resolved training-side settings (the sampler does not change training)
+    spec.run_config["noise_embedding"] = std::to_string(spec.diffusion->noise_embedding);
+    spec.run_config["edm"] = fmt::format("sigma_data {} p_mean {} p_std {}", spec.diffusion->edm.sigma_data,
+                                         spec.diffusion->edm.p_mean, spec.diffusion->edm.p_std);
+  }
   return spec;
 }
 
@@ -331,13 +437,45 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
   }
 
   at::manual_seed(spec.seed);  // identical initial weights on every rank
-  Forecaster model(ForecasterSpec{spec.variables, spec.step, spec.network}, data.grid(), stats);
+  Forecaster model(ForecasterSpec{spec.variables, spec.step, spec.network, spec.diffusion}, data.grid(), stats);
   if (resuming) load_weights(*model, previous.weights, spec.output);
   if (fine_tuning) {
-    require_matching(initial.metadata, forecaster_metadata(*model),
-                     {"/variables", "/time_step_hours", "/grid/fingerprint", "/network"}, spec.init_from,
-                     "this training run");
-    load_weights(*model, initial.weights, spec.init_from);
+    const auto own = forecaster_metadata(*model);
+    require_matching(initial.metadata, own, {"/variables", "/time_step_hours", "/grid/fingerprint", "/network"},
+                     spec.init_from, "this training run");
+    const auto initial_kind = initial.metadata.value("model", std::string("gnn"));
+    if (initial_kind == model->spec().kind()) {
+      require_matching(initial.metadata, own, {"/noise_dim", "/diffusion/noise_embedding"}, spec.init_from,
+                       "this training run");
+      load_weights(*model, initial.weights, spec.init_from);
+    } else if (initial_kind == "gnn") {
+      // A generator or diffusion model from a deterministic model: its weights, conditioning
+      // maps at identity. The diffusion denoiser's grid embedding takes the noisy residual as
+      // V more input channels (appended last): their weights start at zero, so at first the
+      // network is the deterministic model, F = its predicted residual (D's limit at large
+      // sigma).
+      auto deterministic_spec = model->spec();
+      deterministic_spec.network.conditioning = 0;
+      deterministic_spec.diffusion.reset();
+      Forecaster deterministic(deterministic_spec, data.grid(), stats);
+      load_weights(*deterministic, initial.weights, spec.init_from);
+      auto target = model->named_parameters();
+      at::NoGradGuard no_grad;
+      for (const auto& p : deterministic->named_parameters()) {
+        auto& t = target[p.key()];
+        if (t.sizes() == p.value().sizes()) {
+          t.copy_(p.value());
+        } else {
+          if (!model->spec().diffusion || p.key() != "network.grid_embed.first.weight")
+            throw InternalError("train: " + p.key() + " differs in shape from the deterministic model's");
+          t.zero_();
+          t.narrow(1, 0, p.value().size(1)).copy_(p.value());
+        }
+      }
+    } else {
+      throw ConfigError(fmt::format("train.init_from {} is a {} checkpoint; a {} run cannot start from it",
+                                    spec.init_from, initial_kind, model->spec().kind()));
+    }
   }
   model->to_device(device);
   model->train();
@@ -364,10 +502,14 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
   auto batch_for = [&](int step) {
     const int rollout = rollout_at(spec.rollout, step);
     std::vector<TimePoint> times;
+    std::vector<std::uint64_t> seeds;
     for (int j = rank * local_batch; j < (rank + 1) * local_batch; ++j)
-      times.push_back(train_times[sample_at(spec.seed, std::size_t(step) * std::size_t(spec.batch_size) + std::size_t(j),
-                                            train_times.size())]);
-    return load_batch(data, times, spec.step, rollout);
+    {
+      const std::size_t global = std::size_t(step) * std::size_t(spec.batch_size) + std::size_t(j);
+      times.push_back(train_times[sample_at(spec.seed, global, train_times.size())]);
+      seeds.push_back(sample_noise_seed(spec.seed, global, false));
+    }
+    return load_batch(data, times, spec.step, rollout, seeds);
   };
   auto validate = [&]() {
     at::NoGradGuard no_grad;
@@ -376,7 +518,9 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
     double sum = 0;
     for (int i = rank; i < n; i += ranks) {
       const auto t = validation_times[std::size_t(i) * validation_times.size() / std::size_t(n)];
-      sum += rollout_loss(*model, load_batch(data, {t}, spec.step, 1), 1, weights).item<double>();
+      sum += rollout_loss(*model, load_batch(data, {t}, spec.step, 1, {sample_noise_seed(spec.seed, std::size_t(i), true)}),
+                          1, weights, spec.members_per_sample)
+                 .item<double>();
     }
     model->train();
     return allreduce_sum(comm, sum) / n;
@@ -417,7 +561,7 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
     optimiser.zero_grad();
     // Each rank's loss is its share of the global batch mean, so the summed gradient is
     // the gradient of the global mean whatever the rank count.
-    const auto loss = rollout_loss(*model, batch, rollout_at(spec.rollout, step), weights) *
+    const auto loss = rollout_loss(*model, batch, rollout_at(spec.rollout, step), weights, spec.members_per_sample) *
                       (double(local_batch) / spec.batch_size);
     loss.backward();
     allreduce_gradients(comm, parameters);
@@ -458,6 +602,9 @@ std::string SkillTable::text(Duration step) const {
 
 SkillTable evaluate_skill(ForecasterImpl& model, const DatasetIndex& data, const std::vector<TimePoint>& starts,
                           const std::vector<int>& lead_steps, const std::vector<TimePoint>& climatology_times) {
+  if (model.spec().kind() != "gnn")
+    throw ConfigError("evaluate: the skill table is for deterministic models; this checkpoint is a " +
+                      model.spec().kind() + " model (verify its ensembles with `gale forecast` and `gale verify`)");
   const auto V = data.variables().size(), P = data.grid()->size();
   const auto w = latitude_weights(*data.grid());
   std::vector<double> climate(V * P, 0.0);

@@ -5,11 +5,33 @@
 // rollout length that grows on a schedule, data parallel over MPI ranks (gradients summed
 // with MPI_Allreduce), batches streamed with a prefetch thread, checkpoints that resume bit
 // for bit.
+//
+// `train.model: fgn` trains the one-pass generator instead (FGN / AIFS-ENS): the same
+// network conditioned on a noise vector of `train.noise_dim` through conditional LayerNorm,
+// `train.members_per_sample` (>= 2) members per training example, each with its own noise
+// per rollout step, and the area-, variable- and level-weighted fair CRPS over the members
+// (gnn/crps_loss.hpp) on the normalised residuals in place of the MSE. Everything else
+// (rollout, AdamW, schedule, MPI, checkpoints, --resume, init_from) is shared; init_from
+// may name a deterministic gnn checkpoint of the same network (the conditioning maps then
+// start at identity).
+//
+// `train.model: diffusion` trains the GenCast-style diffusion forecaster
+// (gnn/diffusion_forecaster.hpp): the network is the denoiser, conditioned on the noise
+// level, and the loss is the EDM loss of one step (per sample a sigma from the EDM
+// log-normal and sphere noise with the cell areas, seeded from the run seed and the global
+// sample index; area-, variable- and level-weighted). `train.rollout` lengths > 1 are
+// refused. Keys under `train.diffusion` (all optional): noise_embedding (16), sigma_data
+// (1), p_mean (-1.2), p_std (1.2), and the sampler defaults stored in the checkpoint,
+// sampler: {kind (dpmpp_2s | heun | euler), steps (20), sigma_min (0.03), sigma_max (80),
+// rho (7), s_churn (0), s_tmin (0), s_tmax (unbounded), s_noise (1)}; the defaults are the
+// deterministic probability-flow ODE, churn and noise inflation are opt-in. init_from may
+// name a deterministic gnn checkpoint of the same network (see train_forecaster).
 #include <mpi.h>
 
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,7 +51,9 @@ struct TrainingSpec {
   std::vector<Variable> variables;
   Duration step = std::chrono::hours(6);
   Period train, validation, test;
-  GraphNetworkSpec network;
+  GraphNetworkSpec network;     // network.conditioning = noise_dim for model fgn
+  int members_per_sample = 1;   // fgn: members per training example (>= 2)
+  std::optional<DiffusionSpec> diffusion;  // set for model diffusion (network.conditioning = its embedding)
   std::map<std::string, double> variable_weights;  // key -> weight (default 1)
   double learning_rate = 1e-3, min_learning_rate = 1e-5, weight_decay = 0.1, clip_norm = 1.0;
   int warmup_steps = 100;
@@ -72,6 +96,7 @@ double learning_rate_at(const TrainingSpec& spec, int step);
 
 // Latitude-weighted RMSE per variable and lead of the model, persistence and climatology
 // (the per-point mean of the training period) over forecasts started at `starts`.
+// Deterministic models only (ConfigError for an fgn generator or a diffusion model).
 struct SkillTable {
   std::vector<std::string> variables;
   std::vector<int> lead_steps;

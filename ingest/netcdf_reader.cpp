@@ -911,6 +911,10 @@ class NetcdfReader final : public Reader {
     } catch (const DataError& e) {
       unit_problem = e.what();
     }
+    // Ensemble statistics (mean, spread, ... over realizations, as in Gale's own products)
+    // share the members' standard name; they are not fields of any one member.
+    if (const auto methods = text_attribute(file, v.id, "cell_methods"); methods.find("realization:") != std::string::npos)
+      unit_problem = fmt::format("an ensemble statistic (cell_methods \"{}\"), not a member's field", methods);
 
     // Leading axes: the variable's dimensions before (latitude, longitude) ...
     std::vector<const Axis*> leading;
@@ -921,6 +925,19 @@ class NetcdfReader final : public Reader {
     std::istringstream names(text_attribute(file, v.id, "coordinates"));
     for (std::string name; names >> name;)
       if (auto it = scalars.find(name); it != scalars.end()) scalar_axes.push_back(&it->second);
+    // A variable without any level axis takes the file's one scalar level, when there is
+    // exactly one: Gale's products name their scalar pressure_level only on variables that
+    // have no second vertical-like axis (cdo allows one per variable), so the members and
+    // percentiles of z500.nc carry 500 hPa this way.
+    const auto is_level = [](const Axis* a) { return a->kind == AxisKind::level; };
+    if (std::none_of(leading.begin(), leading.end(), is_level) &&
+        std::none_of(scalar_axes.begin(), scalar_axes.end(), is_level)) {
+      const Axis* only = nullptr;
+      int levels = 0;
+      for (const auto& [name, axis] : scalars)
+        if (axis.kind == AxisKind::level) only = &axis, ++levels;
+      if (levels == 1) scalar_axes.push_back(only);
+    }
 
     vars_.push_back({v.name, packing_of(file, v), layout});
     std::size_t total = 1;

@@ -8,6 +8,11 @@
 
 namespace gale {
 
+// `forecast.model: {type: gnn, checkpoint: FILE}`: the kind comes from the checkpoint's
+// metadata: `model: gnn` gives the deterministic forecaster, `model: fgn` the one-pass
+// generator (a Stepper named "fgn" whose members draw their noise from the StepKey),
+// `model: diffusion` the diffusion forecaster (a Stepper named "diffusion" sampling with the
+// checkpoint's sampler settings; the forecast config has no sampler override yet).
 std::unique_ptr<Stepper> make_gnn_stepper(const std::string& checkpoint, int threads);
 // SHA-256 of a checkpoint file's content (its provenance identity).
 std::string model_checkpoint_digest(const std::string& checkpoint);

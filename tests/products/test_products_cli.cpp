@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "ingest/field.hpp"
+#include "ingest/selection.hpp"
 #include "tests/data.hpp"
 #include "tests/netcdf_checks.hpp"
 #include "tests/run_command.hpp"
@@ -183,6 +185,32 @@ TEST_CASE("gale products: values equal cdo ensmean, ensstd1 and enspctl (numpy p
       for (std::size_t m = 0; m < 10; ++m) above += values[(t * 10 + m) * points + i] > 273.15f;
       CHECK(probability[(t * 3 + 1) * points + i] == Approx(above / 10.0).margin(1e-7));
     }
+}
+
+TEST_CASE("gale products: Gale reads its own product files back: the members, bit for bit") {
+  GALE_REQUIRE_DATA();
+  const auto out = gale::test::fresh_dir("products-reread");
+  run_products(out);
+  auto load = [](const std::string& file) {
+    std::vector<std::unique_ptr<gale::Reader>> readers;
+    readers.push_back(gale::open_reader(file));
+    gale::Request request;
+    request.variables = {gale::parse_variable_key("t850")};
+    gale::Selection selection(std::move(readers), request);
+    INFO(selection.report().text());
+    REQUIRE(selection.report().ok());  // the mean, std and percentiles are not taken for members
+    return selection.load();
+  };
+  const auto original = load(gale::test::data_file("era5-levels-members.grib"));
+  const auto product = load((out / "netcdf" / "t850.nc").string());
+  REQUIRE(product.members() == 10);
+  REQUIRE(product.times() == 4);
+  CHECK(product.grid()->same_as(*original.grid()));
+  bool equal = true;
+  for (std::size_t m = 0; m < 10; ++m)
+    for (std::size_t t = 0; t < 4; ++t)
+      equal &= std::equal(original.field(m, t, 0), original.field(m, t, 0) + original.points(), product.field(m, t, 0));
+  CHECK(equal);
 }
 
 TEST_CASE("gale products: GRIB2 products carry the ensemble templates and keys") {
