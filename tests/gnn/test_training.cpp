@@ -189,4 +189,8 @@ static void check_committed(const std::string& name, const std::string& config) 
 TEST_CASE("the committed checkpoints verify and describe their training configs") {
   check_committed("gnn-pretrained.gale", "train-gnn.yaml");
   check_committed("gnn-default.gale", "finetune-gnn.yaml");
+  // The generative models (issue 6), each started from a committed checkpoint.
+  check_committed("fgn-stage1.gale", "train-fgn.yaml");
+  check_committed("fgn-default.gale", "finetune-fgn.yaml");
+  check_committed("diffusion-default.gale", "train-diffusion.yaml");
 }

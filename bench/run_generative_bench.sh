@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Cost per member-step of the generative models against the deterministic GNN step, in one
+# run (issue 6): `gale forecast` of each checkpoint on the nature run, 1 rank, GALE_THREADS
+# torch threads; the marginal cost is (time of 9 steps - time of 1 step) / (8 x members),
+# so start-up and input reading cancel. For the diffusion model it also prints the cost per
+# solver step (denoiser evaluations: 2N - 1 for DPM-Solver++2S with N steps).
+#   bench/run_generative_bench.sh [members=4]
+# Checkpoints: models/gnn-default.gale (baseline), models/fgn-default.gale, models/diffusion-default.gale
+# (each skipped with a note when absent).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+GALE="$ROOT/build/ops/gale"
+MEMBERS="${1:-4}"
+export GALE_THREADS="${GALE_THREADS:-2}" OMPI_MCA_pml=ob1 OMPI_MCA_btl=self,vader
+NR="$ROOT/naturerun"
+[[ -f "$NR/naturerun-2000-12.nc" ]] || "$GALE" naturerun -q --config "$ROOT/configs/naturerun-t42.yaml" --out "$NR"
+W="$(mktemp -d)"
+trap 'rm -rf "$W"' EXIT
+run() {  # $1 checkpoint $2 steps -> seconds
+  cat > "$W/f.yaml" <<YAML
+forecast:
+  input: {sources: [{path: $NR/naturerun-2000-12.nc}], time: 2000-12-01T06}
+  model: {type: gnn, checkpoint: $1, threads: $GALE_THREADS}
+  members: $MEMBERS
+  steps: $2
+  perturbation: {type: none}
+  output: $W/run
+YAML
+  rm -rf "$W/run"
+  local start end
+  start=$(date +%s.%N)
+  "$GALE" forecast -q --config "$W/f.yaml" > /dev/null
+  end=$(date +%s.%N)
+  echo "$end - $start" | bc -l
+}
+per_member_step() {  # $1 checkpoint -> seconds per member-step (best of 2)
+  local best=1e9 t1 t9 c
+  for _ in 1 2; do
+    t1=$(run "$1" 1); t9=$(run "$1" 9)
+    c=$(echo "($t9 - $t1) / (8 * $MEMBERS)" | bc -l)
+    best=$(echo "if ($c < $best) $c else $best" | bc -l)
+  done
+  echo "$best"
+}
+echo "== cost per member-step ($MEMBERS members, T42 nature run, $GALE_THREADS torch threads, 1 rank)"
+base=$(per_member_step "$ROOT/models/gnn-default.gale")
+printf '  %-28s %8.1f ms\n' "gnn (deterministic)" "$(echo "$base * 1000" | bc -l)"
+for model in fgn diffusion; do
+  file="$ROOT/models/$model-default.gale"
+  if [[ ! -f "$file" ]]; then echo "  $model: $file not found (train it first)"; continue; fi
+  c=$(per_member_step "$file")
+  printf '  %-28s %8.1f ms   %.2fx the deterministic step\n' "$model" "$(echo "$c * 1000" | bc -l)" "$(echo "$c / $base" | bc -l)"
+  if [[ $model == diffusion ]]; then
+    steps="${DIFFUSION_STEPS:-20}"  # the checkpoint's sampler steps (configs/train-diffusion.yaml: 20)
+    evals=$((2 * steps - 1))
+    printf '  %-28s %8.1f ms per solver step (%d steps, %d denoiser evaluations per member-step)\n' "" \
+      "$(echo "$c * 1000 / $steps" | bc -l)" "$steps" "$evals"
+  fi
+done
