@@ -1,13 +1,20 @@
 #pragma once
 // A tiny nature run (T10: 32 x 16 Gaussian grid, 40 days 6-hourly) made once per test
-// process through the CLI, and a training config over it for a small network.
+// process through the CLI, a training config over it for a small network, a model trained
+// on it, and a small 32 x 16 regular lat-lon grid for the network tests.
+#include <mpi.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "core/config.hpp"
+#include "core/grid.hpp"
+#include "gnn/trainer.hpp"
 #include "tests/run_command.hpp"
 
 namespace gale::test {
@@ -19,6 +26,24 @@ inline std::string gale_on_ranks(int ranks) {
          GALE_BINARY;
 }
 #endif
+
+// A 16 x 32 regular lat-lon grid (512 points, 11.25 degree spacing).
+inline std::shared_ptr<const Grid> small_grid() {
+  std::vector<double> lats, lons;
+  for (int i = 0; i < 16; ++i) lats.push_back(84.375 - 11.25 * i);
+  for (int j = 0; j < 32; ++j) lons.push_back(11.25 * j);
+  return Grid::regular(GridKind::regular_ll, lats, lons);
+}
+
+// Initialises MPI once for the process (finalised at exit) unless it already is.
+inline void ensure_mpi() {
+  int initialised = 0;
+  MPI_Initialized(&initialised);
+  if (!initialised) {
+    MPI_Init(nullptr, nullptr);
+    std::atexit([] { MPI_Finalize(); });
+  }
+}
 
 inline const std::filesystem::path& gnn_test_dir() {
   static const std::filesystem::path dir = [] {
@@ -60,6 +85,22 @@ inline std::string tiny_training_yaml(const std::string& output, int steps, cons
 
 inline Config tiny_training_config(const std::string& output, int steps, const std::string& extra = "") {
   return Config::from_string(tiny_training_yaml(output, steps, extra), "tiny-train.yaml");
+}
+
+// A file `name` in the directory of the tiny nature run.
+inline std::string gnn_test_path(const std::string& name) { return (gnn_test_dir() / name).string(); }
+
+// A model trained on the tiny nature run for `steps` steps into the file `name` (see
+// tiny_training_config for `extra`), and the result of its training.
+struct TrainedModel {
+  std::string file;
+  TrainingResult result;
+};
+inline TrainedModel train_tiny_model(const std::string& name, int steps, const std::string& extra = "") {
+  ensure_mpi();
+  const auto out = gnn_test_path(name);
+  auto result = train_forecaster(MPI_COMM_WORLD, parse_training_config(tiny_training_config(out, steps, extra)), false);
+  return TrainedModel{out, result};
 }
 
 }  // namespace gale::test

@@ -24,44 +24,20 @@
 #include <catch2/catch.hpp>
 
 using namespace gale;
-using gale::test::gnn_test_dir;
+using gale::test::ensure_mpi;
+using gale::test::gnn_test_path;
+using gale::test::small_grid;
 using gale::test::tiny_training_config;
+using gale::test::TrainedModel;
 
 namespace {
-
-std::shared_ptr<const Grid> small_grid() {
-  std::vector<double> lats, lons;
-  for (int i = 0; i < 16; ++i) lats.push_back(84.375 - 11.25 * i);
-  for (int j = 0; j < 32; ++j) lons.push_back(11.25 * j);
-  return Grid::regular(GridKind::regular_ll, lats, lons);
-}
-
-void ensure_mpi() {
-  int initialised = 0;
-  MPI_Initialized(&initialised);
-  if (!initialised) {
-    MPI_Init(nullptr, nullptr);
-    std::atexit([] { MPI_Finalize(); });
-  }
-}
-std::string path(const std::string& name) { return (gnn_test_dir() / name).string(); }
 
 // Few sampler steps in the checkpoint keep the sampling tests fast.
 const std::string kDiffusion = "  model: diffusion\n  diffusion: {noise_embedding: 16, sampler: {steps: 4}}\n";
 constexpr int kSteps = 150;
 
-struct Trained {
-  std::string file;
-  TrainingResult result;
-};
-const Trained& trained_diffusion() {
-  static const Trained t = [] {
-    ensure_mpi();
-    const auto out = path("diffusion.gale");
-    auto result =
-        train_forecaster(MPI_COMM_WORLD, parse_training_config(tiny_training_config(out, kSteps, kDiffusion)), false);
-    return Trained{out, result};
-  }();
+const TrainedModel& trained_diffusion() {
+  static const TrainedModel t = gale::test::train_tiny_model("diffusion.gale", kSteps, kDiffusion);
   return t;
 }
 
@@ -238,7 +214,7 @@ TEST_CASE("diffusion checkpoints round-trip with their sampler defaults; the con
   CHECK(d.at("sampler").at("sigma_min") == 0.03);
   CHECK(d.at("sampler").at("rho") == 7.0);
   CHECK(d.at("sampler").at("s_tmax").is_null());
-  const auto copy = path("diffusion-copy.gale");
+  const auto copy = gnn_test_path("diffusion-copy.gale");
   write_checkpoint_file(copy, checkpoint);
   auto a = load_forecaster(file), b = load_forecaster(copy);
   REQUIRE(b->spec().diffusion);
@@ -278,13 +254,13 @@ TEST_CASE("diffusion checkpoints round-trip with their sampler defaults; the con
   // A diffusion model may start from a deterministic checkpoint of the same network: its
   // weights, the noisy-residual input columns and the conditioning maps at zero.
   ensure_mpi();
-  const auto det = path("diffusion-det.gale"), from_det = path("diffusion-from-det.gale");
+  const auto det = gnn_test_path("diffusion-det.gale"), from_det = gnn_test_path("diffusion-from-det.gale");
   train_forecaster(MPI_COMM_WORLD, parse_training_config(tiny_training_config(det, 2)), false);
   const auto start = parse_training_config(tiny_training_config(from_det, 1, kDiffusion + "  init_from: " + det + "\n"));
   train_forecaster(MPI_COMM_WORLD, start, false);
   CHECK(read_checkpoint_file(from_det).metadata.at("init_from").at("sha256") == sha256_file(det));
   CHECK_THROWS_AS(train_forecaster(MPI_COMM_WORLD,
-                                   parse_training_config(tiny_training_config(path("det-from-diffusion.gale"), 1,
+                                   parse_training_config(tiny_training_config(gnn_test_path("det-from-diffusion.gale"), 1,
                                                                               "  init_from: " + file + "\n")),
                                    false),
                   ConfigError);

@@ -26,17 +26,13 @@
 #include <catch2/catch.hpp>
 
 using namespace gale;
-using gale::test::gnn_test_dir;
+using gale::test::ensure_mpi;
+using gale::test::gnn_test_path;
+using gale::test::small_grid;
 using gale::test::tiny_training_config;
+using gale::test::TrainedModel;
 
 namespace {
-
-std::shared_ptr<const Grid> small_grid() {
-  std::vector<double> lats, lons;
-  for (int i = 0; i < 16; ++i) lats.push_back(84.375 - 11.25 * i);
-  for (int j = 0; j < 32; ++j) lons.push_back(11.25 * j);
-  return Grid::regular(GridKind::regular_ll, lats, lons);
-}
 
 // CRPS of N(m, s^2) at y (CONVENTIONS.md).
 double gaussian_crps(double m, double s, double y) {
@@ -51,30 +47,11 @@ at::Tensor pairwise_fair_crps(const at::Tensor& x, const at::Tensor& y) {
   return (x - y.unsqueeze(0)).abs().mean(0) - (x.unsqueeze(0) - x.unsqueeze(1)).abs().sum(at::IntArrayRef{0, 1}) / (2 * M * (M - 1));
 }
 
-void ensure_mpi() {
-  int initialised = 0;
-  MPI_Initialized(&initialised);
-  if (!initialised) {
-    MPI_Init(nullptr, nullptr);
-    std::atexit([] { MPI_Finalize(); });
-  }
-}
-std::string path(const std::string& name) { return (gnn_test_dir() / name).string(); }
-
 const std::string kFgn = "  model: fgn\n  noise_dim: 8\n  members_per_sample: 2\n";
 constexpr int kSteps = 150;
 
-struct Trained {
-  std::string file;
-  TrainingResult result;
-};
-const Trained& trained_fgn() {
-  static const Trained t = [] {
-    ensure_mpi();
-    const auto out = path("fgn.gale");
-    auto result = train_forecaster(MPI_COMM_WORLD, parse_training_config(tiny_training_config(out, kSteps, kFgn)), false);
-    return Trained{out, result};
-  }();
+const TrainedModel& trained_fgn() {
+  static const TrainedModel t = gale::test::train_tiny_model("fgn.gale", kSteps, kFgn);
   return t;
 }
 
@@ -297,7 +274,7 @@ TEST_CASE("generator checkpoints round-trip, carry model fgn, and resume bit for
   CHECK(meta.at("config").at("members_per_sample") == "2");
   CHECK(!meta.at("network").contains("conditioning"));
   auto a = load_forecaster(file);
-  const auto copy = path("fgn-copy.gale");
+  const auto copy = gnn_test_path("fgn-copy.gale");
   write_checkpoint_file(copy, checkpoint);
   auto b = load_forecaster(copy);
   CHECK(b->spec().network.conditioning == 8);
@@ -318,7 +295,7 @@ TEST_CASE("generator checkpoints round-trip, carry model fgn, and resume bit for
   CHECK(!parse_training_config(tiny_training_config(copy, 5)).run_config.contains("model"));
 
   ensure_mpi();
-  const auto whole = path("fgn-whole.gale"), split = path("fgn-split.gale");
+  const auto whole = gnn_test_path("fgn-whole.gale"), split = gnn_test_path("fgn-split.gale");
   const auto extra = kFgn + "  rollout: [{from_step: 0, steps: 1}, {from_step: 3, steps: 2}]\n";
   const auto w = train_forecaster(MPI_COMM_WORLD, parse_training_config(tiny_training_config(whole, 5, extra)), false);
   train_forecaster(MPI_COMM_WORLD, parse_training_config(tiny_training_config(split, 2, extra)), false);
@@ -328,13 +305,13 @@ TEST_CASE("generator checkpoints round-trip, carry model fgn, and resume bit for
   CHECK(read_checkpoint_file(whole).weights == read_checkpoint_file(split).weights);
 
   // A generator may start from a deterministic checkpoint of the same network (not the reverse).
-  const auto det = path("fgn-det.gale"), from_det = path("fgn-from-det.gale");
+  const auto det = gnn_test_path("fgn-det.gale"), from_det = gnn_test_path("fgn-from-det.gale");
   train_forecaster(MPI_COMM_WORLD, parse_training_config(tiny_training_config(det, 2)), false);
   train_forecaster(MPI_COMM_WORLD,
                    parse_training_config(tiny_training_config(from_det, 1, kFgn + "  init_from: " + det + "\n")), false);
   CHECK(read_checkpoint_file(from_det).metadata.at("init_from").at("sha256") == sha256_file(det));
   CHECK_THROWS_AS(train_forecaster(MPI_COMM_WORLD,
-                                   parse_training_config(tiny_training_config(path("det-from-fgn.gale"), 1,
+                                   parse_training_config(tiny_training_config(gnn_test_path("det-from-fgn.gale"), 1,
                                                                               "  init_from: " + file + "\n")),
                                    false),
                   ConfigError);

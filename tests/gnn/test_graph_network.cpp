@@ -7,19 +7,15 @@
 #include "gnn/forecaster.hpp"
 #include "gnn/forcings.hpp"
 #include "grids/gaussian.hpp"
+#include "tests/gnn/gnn_fixtures.hpp"
 
 // After LibTorch's headers: c10 defines its own CHECK, which Catch must override.
 #include <catch2/catch.hpp>
 
 using namespace gale;
+using gale::test::small_grid;
 
 namespace {
-std::shared_ptr<const Grid> small_grid() {
-  std::vector<double> lats, lons;
-  for (int i = 0; i < 16; ++i) lats.push_back(84.375 - 11.25 * i);
-  for (int j = 0; j < 32; ++j) lons.push_back(11.25 * j);
-  return Grid::regular(GridKind::regular_ll, lats, lons);
-}
 at::Tensor counts(const NodeIncidence& inc) {
   return inc.offsets.slice(0, 1) - inc.offsets.slice(0, 0, inc.nodes);
 }

@@ -19,28 +19,14 @@
 #include <catch2/catch.hpp>
 
 using namespace gale;
-using gale::test::gnn_test_dir;
+using gale::test::ensure_mpi;
+using gale::test::gnn_test_path;
 using gale::test::tiny_training_config;
 
 namespace {
-void ensure_mpi() {
-  int initialised = 0;
-  MPI_Initialized(&initialised);
-  if (!initialised) {
-    MPI_Init(nullptr, nullptr);
-    std::atexit([] { MPI_Finalize(); });
-  }
-}
-std::string path(const std::string& name) { return (gnn_test_dir() / name).string(); }
-
 // One trained model shared by the tests below (300 steps).
 const std::string& trained_checkpoint() {
-  static const std::string file = [] {
-    ensure_mpi();
-    const auto out = path("trained.gale");
-    train_forecaster(MPI_COMM_WORLD, parse_training_config(tiny_training_config(out, 300)), false);
-    return out;
-  }();
+  static const std::string file = gale::test::train_tiny_model("trained.gale", 300).file;
   return file;
 }
 }  // namespace
@@ -75,7 +61,7 @@ TEST_CASE("checkpoints round-trip, and refuse tampering and a different config")
 
   // Same numbers after a save/load cycle.
   auto a = load_forecaster(trained_checkpoint());
-  const auto copy = path("copy.gale");
+  const auto copy = gnn_test_path("copy.gale");
   write_checkpoint_file(copy, file);
   auto b = load_forecaster(copy);
   const auto x = at::randn({1, 4, 512}) * 5 + at::tensor({5e4f, 0.f, 0.f, 250.f}).reshape({1, 4, 1});
@@ -103,7 +89,7 @@ TEST_CASE("checkpoints round-trip, and refuse tampering and a different config")
 
   // Resuming with another network is refused naming the key.
   ensure_mpi();
-  const auto other = path("other.gale");
+  const auto other = gnn_test_path("other.gale");
   std::filesystem::copy_file(trained_checkpoint(), other, std::filesystem::copy_options::overwrite_existing);
   auto spec = parse_training_config(tiny_training_config(other, 310));
   spec.run_config["network"]["latent"] = "48";
@@ -117,7 +103,7 @@ TEST_CASE("checkpoints round-trip, and refuse tampering and a different config")
 
 TEST_CASE("a resumed training run is bit-for-bit the uninterrupted one") {
   ensure_mpi();
-  const auto whole = path("whole.gale"), split = path("split.gale");
+  const auto whole = gnn_test_path("whole.gale"), split = gnn_test_path("split.gale");
   const std::string rollout = "  rollout: [{from_step: 0, steps: 1}, {from_step: 4, steps: 2}]\n";
   const auto a = train_forecaster(MPI_COMM_WORLD, parse_training_config(tiny_training_config(whole, 8, rollout)), false);
   train_forecaster(MPI_COMM_WORLD, parse_training_config(tiny_training_config(split, 3, rollout)), false);
