@@ -31,29 +31,30 @@ YAML
   start=$(date +%s.%N)
   "$GALE" forecast -q --config "$W/f.yaml" > /dev/null
   end=$(date +%s.%N)
-  echo "$end - $start" | bc -l
+  awk -v a="$end" -v b="$start" 'BEGIN { printf "%.6f", a - b }'
 }
 per_member_step() {  # $1 checkpoint -> seconds per member-step (best of 2)
-  local best=1e9 t1 t9 c
+  local best="" t1 t9 c
   for _ in 1 2; do
     t1=$(run "$1" 1); t9=$(run "$1" 9)
-    c=$(echo "($t9 - $t1) / (8 * $MEMBERS)" | bc -l)
-    best=$(echo "if ($c < $best) $c else $best" | bc -l)
+    c=$(awk -v a="$t9" -v b="$t1" -v m="$MEMBERS" 'BEGIN { printf "%.6f", (a - b) / (8 * m) }')
+    best=$(awk -v c="$c" -v b="$best" 'BEGIN { print (b == "" || c < b) ? c : b }')
   done
   echo "$best"
 }
 echo "== cost per member-step ($MEMBERS members, T42 nature run, $GALE_THREADS torch threads, 1 rank)"
 base=$(per_member_step "$ROOT/models/gnn-default.gale")
-printf '  %-28s %8.1f ms\n' "gnn (deterministic)" "$(echo "$base * 1000" | bc -l)"
+printf '  %-28s %8.1f ms\n' "gnn (deterministic)" "$(awk -v c="$base" 'BEGIN { print c * 1000 }')"
 for model in fgn diffusion; do
   file="$ROOT/models/$model-default.gale"
   if [[ ! -f "$file" ]]; then echo "  $model: $file not found (train it first)"; continue; fi
   c=$(per_member_step "$file")
-  printf '  %-28s %8.1f ms   %.2fx the deterministic step\n' "$model" "$(echo "$c * 1000" | bc -l)" "$(echo "$c / $base" | bc -l)"
+  printf '  %-28s %8.1f ms   %.2fx the deterministic step\n' "$model" "$(awk -v c="$c" 'BEGIN { print c * 1000 }')" \
+    "$(awk -v c="$c" -v b="$base" 'BEGIN { print c / b }')"
   if [[ $model == diffusion ]]; then
     steps="${DIFFUSION_STEPS:-20}"  # the checkpoint's sampler steps (configs/train-diffusion.yaml: 20)
     evals=$((2 * steps - 1))
     printf '  %-28s %8.1f ms per solver step (%d steps, %d denoiser evaluations per member-step)\n' "" \
-      "$(echo "$c * 1000 / $steps" | bc -l)" "$steps" "$evals"
+      "$(awk -v c="$c" -v n="$steps" 'BEGIN { print c * 1000 / n }')" "$steps" "$evals"
   fi
 done
