@@ -193,7 +193,7 @@ int main(int argc, char** argv) try {
     for (const auto& e : fs::directory_iterator(gale_dir)) fs::remove(e.path());
     gale_files.clear();
     phase = Clock::now();
-    for (const auto& e : ensemble) gale_files.push_back(write_ensemble_netcdf(e, gale_dir, spec));
+    for (const auto& e : ensemble) gale_files.push_back(write_ensemble_netcdf(e, ensemble_statistics(e, spec), gale_dir, spec));
     gale_runs.push_back(seconds(phase));
     gale_s = std::min(gale_s, gale_runs.back());
 

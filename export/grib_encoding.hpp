@@ -3,6 +3,8 @@
 // (grib_writer.cpp for member States, grib_products.cpp for ensemble products), so that
 // grid, level, parameter, time and value encoding are done one way. Not a public API.
 #include <eccodes.h>
+
+#include "ingest/eccodes_logging.hpp"
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -35,18 +37,7 @@ struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
 };
 
-// ecCodes prints its diagnostics to stderr; send them to the debug log (as the reader does)
-// so that the user sees one message: ours.
-inline void route_eccodes_logging() {
-  static const bool done = [] {
-    codes_context_set_logging_proc(codes_context_get_default(),
-                                   [](const codes_context*, int, const char* msg) {
-                                     spdlog::debug("ecCodes: {}", msg);
-                                   });
-    return true;
-  }();
-  (void)done;
-}
+using gale::route_eccodes_logging;  // ingest/eccodes_logging.hpp
 
 // Key setting that names the output, the field and the key in every error.
 class Encoder {

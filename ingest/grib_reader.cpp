@@ -12,6 +12,7 @@
 #include <numeric>
 
 #include "core/errors.hpp"
+#include "ingest/eccodes_logging.hpp"
 #include "ingest/mapped_file.hpp"
 
 namespace gale {
@@ -26,19 +27,6 @@ using Handle = std::unique_ptr<codes_handle, HandleDeleter>;
 struct FileCloser {
   void operator()(FILE* f) const { std::fclose(f); }
 };
-
-// ecCodes prints its own diagnostics to stderr; route them to our debug log so the user
-// sees one clear message (ours) instead of a library's half-sentence.
-void route_eccodes_logging() {
-  static const bool done = [] {
-    codes_context_set_logging_proc(codes_context_get_default(),
-                                   [](const codes_context*, int, const char* msg) {
-                                     spdlog::debug("ecCodes: {}", msg);
-                                   });
-    return true;
-  }();
-  (void)done;
-}
 
 // Key access that names the file and message in every error.
 class Message {

@@ -79,8 +79,8 @@ ProductsPlan parse_products_section(const ConfigNode& node, const Config& config
 namespace {
 
 // GRIB2: every member, then mean, spread, percentiles and probabilities per lead time.
-std::string write_grib2(const EnsembleVariable& e, const Variable& variable, const std::string& path,
-                        const ProductsPlan& plan) {
+std::string write_grib2(const EnsembleVariable& e, const LeadStatistics& statistics, const Variable& variable,
+                        const std::string& path, const ProductsPlan& plan) {
   const auto& spec = plan.ensemble;
   const std::size_t points = e.points(), nq = spec.percentiles.size();
   const auto thresholds = spec.thresholds.count(variable.key()) ? spec.thresholds.at(variable.key())
@@ -99,7 +99,7 @@ std::string write_grib2(const EnsembleVariable& e, const Variable& variable, con
       f.product = GribProduct::member, f.valid = valid, f.member = int(m);
       add(f, e.field(t, m));
     }
-    const auto stats = ensemble_fields(e, t, spec);
+    const auto& stats = statistics[t];
     GribProductField f;
     f.valid = valid;
     f.product = GribProduct::mean;
@@ -185,13 +185,17 @@ ProductsOutputs write_products(const State& members, ProductsPlan plan, const st
   for (std::size_t v = 0; v < members.variable_count(); ++v) {
     variables.push_back(ensemble_variable(members, v));
     const auto& variable = variables.back();
-    if (plan.netcdf) out.files.push_back(write_ensemble_netcdf(variable, directory("netcdf"), plan.ensemble));
+    // Statistics once per variable, for every writer.
+    const auto statistics = ensemble_statistics(variable, plan.ensemble);
+    if (plan.netcdf)
+      out.files.push_back(write_ensemble_netcdf(variable, statistics, directory("netcdf"), plan.ensemble));
     if (plan.grib2)
-      out.files.push_back(write_grib2(variable, members.variables()[v],
+      out.files.push_back(write_grib2(variable, statistics, members.variables()[v],
                                       (fs::path(directory("grib2")) / (variable.description.key + ".grib2")).string(),
                                       plan));
     if (plan.maps)
-      for (const auto& f : write_maps(variable, *plan.maps, plan.ensemble, directory("maps"))) out.files.push_back(f);
+      for (const auto& f : write_maps(variable, statistics, *plan.maps, plan.ensemble, directory("maps")))
+        out.files.push_back(f);
   }
   if (plan.sites)
     for (const auto& f : write_site_products(variables, *plan.sites, plan.ensemble, directory("sites")))

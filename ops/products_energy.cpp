@@ -231,7 +231,7 @@ struct Writer {
     auto spec = base;
     spec.thresholds.clear();
     if (!thresholds.empty()) spec.thresholds[e.description.key] = thresholds;
-    files.push_back(write_ensemble_netcdf(e, dir, spec));
+    files.push_back(write_ensemble_netcdf(e, ensemble_statistics(e, spec), dir, spec));
     if (!regions.empty()) files.push_back(write_regions_csv(e, regions, thresholds, base.percentiles, dir));
   }
 };

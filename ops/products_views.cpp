@@ -71,7 +71,8 @@ MapsPlan parse_maps_plan(const ConfigNode& node, const std::vector<Variable>& va
   return plan;
 }
 
-std::vector<std::string> write_maps(const EnsembleVariable& e, const MapsPlan& plan, const EnsembleProductSpec& spec,
+std::vector<std::string> write_maps(const EnsembleVariable& e, const LeadStatistics& statistics, const MapsPlan& plan,
+                                    const EnsembleProductSpec& spec,
                                     const std::string& dir) {
   std::vector<std::string> paths;
   const auto& d = e.description;
@@ -83,7 +84,7 @@ std::vector<std::string> write_maps(const EnsembleVariable& e, const MapsPlan& p
     if (!plan.leads_hours.empty() &&
         std::none_of(plan.leads_hours.begin(), plan.leads_hours.end(), [&](double h) { return std::abs(h - lead) < 1e-6; }))
       continue;
-    const auto stats = ensemble_fields(e, t, spec);
+    const auto& stats = statistics[t];
     auto draw = [&](const std::string& field, const float* values, ColourScale scale, const std::string& what,
                     const std::string& units) {
       MapStyle style;

@@ -31,7 +31,7 @@ struct MapsPlan {
 MapsPlan parse_maps_plan(const ConfigNode& section, const std::vector<Variable>& variables,
                          const EnsembleProductSpec& spec);
 // Maps of one ensemble variable (when the plan selects it); returns the PNG paths.
-std::vector<std::string> write_maps(const EnsembleVariable& variable, const MapsPlan& plan,
+std::vector<std::string> write_maps(const EnsembleVariable& variable, const LeadStatistics& statistics, const MapsPlan& plan,
                                     const EnsembleProductSpec& spec, const std::string& dir);
 
 struct SitesPlan {

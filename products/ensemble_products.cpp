@@ -5,7 +5,6 @@
 
 #include <cmath>
 #include <filesystem>
-#include <future>
 #include <limits>
 
 #include "core/errors.hpp"
@@ -27,9 +26,9 @@ const std::vector<double>& thresholds_of(const EnsembleProductSpec& spec, const 
 
 class VariableFile {
  public:
-  VariableFile(const EnsembleVariable& s, const std::string& path, const std::string& temp,
-               const EnsembleProductSpec& spec)
-      : s_(s), d_(s.description), spec_(spec), nc_(path, temp), thresholds_(thresholds_of(spec, d_.key)) {
+  VariableFile(const EnsembleVariable& s, const LeadStatistics& statistics, const std::string& path,
+               const std::string& temp, const EnsembleProductSpec& spec)
+      : s_(s), statistics_(statistics), d_(s.description), spec_(spec), nc_(path, temp), thresholds_(thresholds_of(spec, d_.key)) {
     name_ = d_.name;
     auto globals = spec.globals;
     globals.attributes["ensemble_members"] = std::to_string(s.members);
@@ -51,12 +50,8 @@ class VariableFile {
                 what);
     };
     const std::size_t points = s_.points(), nq = spec_.percentiles.size(), leads = s_.valid.size();
-    // The statistics of lead t + 1 are computed while lead t is compressed and written.
-    auto statistics = [&](std::size_t t) { return ensemble_fields(s_, t, spec_); };
-    std::future<std::vector<float>> next = std::async(std::launch::async, statistics, 0);
     for (std::size_t t = 0; t < leads; ++t) {
-      const auto fields = next.get();
-      if (t + 1 < leads) next = std::async(std::launch::async, statistics, t + 1);
+      const auto& fields = statistics_[t];
       if (spec_.members)
         for (std::size_t m = 0; m < s_.members; ++m) put(members_var_, {t, m}, s_.field(t, m), name_);
       put(mean_var_, {t}, fields.data(), name_ + "_mean");
@@ -172,6 +167,7 @@ class VariableFile {
   }
 
   const EnsembleVariable& s_;
+  const LeadStatistics& statistics_;
   const ProductVariable& d_;
   const EnsembleProductSpec& spec_;
   NcWriter nc_;
@@ -228,8 +224,14 @@ std::vector<float> ensemble_fields(const EnsembleVariable& e, std::size_t t, con
   return out;
 }
 
-std::string write_ensemble_netcdf(const EnsembleVariable& variable, const std::string& dir,
-                                  const EnsembleProductSpec& spec) {
+LeadStatistics ensemble_statistics(const EnsembleVariable& variable, const EnsembleProductSpec& spec) {
+  LeadStatistics out;
+  for (std::size_t t = 0; t < variable.valid.size(); ++t) out.push_back(ensemble_fields(variable, t, spec));
+  return out;
+}
+
+std::string write_ensemble_netcdf(const EnsembleVariable& variable, const LeadStatistics& statistics,
+                                  const std::string& dir, const EnsembleProductSpec& spec) {
   if (spec.deflate_level < 0 || spec.deflate_level > 9)
     throw ConfigError(fmt::format("products: NetCDF deflate_level {} is outside 0..9", spec.deflate_level));
   if (variable.members < 2)
@@ -237,6 +239,9 @@ std::string write_ensemble_netcdf(const EnsembleVariable& variable, const std::s
                                 variable.description.key, variable.members));
   if (!variable.time_bounds.empty() && variable.time_bounds.size() != variable.valid.size())
     throw InternalError(fmt::format("products: {}: time bounds do not match the times", variable.description.key));
+  if (statistics.size() != variable.valid.size())
+    throw InternalError(fmt::format("products: {}: statistics for {} leads, {} expected", variable.description.key,
+                                    statistics.size(), variable.valid.size()));
   if (variable.values.size() != variable.valid.size() * variable.members * variable.points())
     throw InternalError(fmt::format("products: {}: values do not match times x members x points",
                                     variable.description.key));
@@ -244,7 +249,7 @@ std::string write_ensemble_netcdf(const EnsembleVariable& variable, const std::s
   AtomicOutput out(path);
   {
     std::lock_guard lock(netcdf_write_mutex());
-    VariableFile(variable, path, out.temp_path(), spec).write();
+    VariableFile(variable, statistics, path, out.temp_path(), spec).write();
   }
   out.commit();
   return path;

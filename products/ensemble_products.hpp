@@ -72,8 +72,13 @@ struct EnsembleProductSpec {
 // [1 + 1 + percentiles + thresholds] x points, probabilities as fractions of members.
 std::vector<float> ensemble_fields(const EnsembleVariable& variable, std::size_t t, const EnsembleProductSpec& spec);
 
-// <dir>/<key>.nc; returns its path.
-std::string write_ensemble_netcdf(const EnsembleVariable& variable, const std::string& dir,
-                                  const EnsembleProductSpec& spec);
+// ensemble_fields of every lead, computed once and shared by every writer of a variable
+// (NetCDF, GRIB2, maps).
+using LeadStatistics = std::vector<std::vector<float>>;
+LeadStatistics ensemble_statistics(const EnsembleVariable& variable, const EnsembleProductSpec& spec);
+
+// <dir>/<key>.nc from the members and their statistics; returns its path.
+std::string write_ensemble_netcdf(const EnsembleVariable& variable, const LeadStatistics& statistics,
+                                  const std::string& dir, const EnsembleProductSpec& spec);
 
 }  // namespace gale

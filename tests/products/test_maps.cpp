@@ -15,6 +15,7 @@
 
 #include "../data.hpp"
 #include "core/errors.hpp"
+#include "tests/png_checks.hpp"
 #include "core/grid.hpp"
 #include "ingest/grib_reader.hpp"
 #include "products/maps.hpp"
@@ -24,30 +25,7 @@ using namespace gale;
 namespace {
 namespace fs = std::filesystem;
 
-struct Png {
-  std::unique_ptr<cairo_surface_t, void (*)(cairo_surface_t*)> surface{nullptr, cairo_surface_destroy};
-  int width = 0, height = 0;
-  explicit Png(const fs::path& path) {
-    surface.reset(cairo_image_surface_create_from_png(path.c_str()));
-    REQUIRE(cairo_surface_status(surface.get()) == CAIRO_STATUS_SUCCESS);
-    cairo_surface_flush(surface.get());
-    width = cairo_image_surface_get_width(surface.get());
-    height = cairo_image_surface_get_height(surface.get());
-  }
-  std::array<int, 3> rgb(int x, int y) const {
-    const auto* data = cairo_image_surface_get_data(surface.get());
-    const int stride = cairo_image_surface_get_stride(surface.get());
-    const auto px = *reinterpret_cast<const std::uint32_t*>(data + y * stride + x * 4);
-    return {int((px >> 16) & 0xff), int((px >> 8) & 0xff), int(px & 0xff)};
-  }
-  template <class Pred>
-  int count(int x0, int y0, int x1, int y1, Pred pred) const {
-    int n = 0;
-    for (int y = y0; y < y1; ++y)
-      for (int x = x0; x < x1; ++x) n += pred(rgb(x, y));
-    return n;
-  }
-};
+using gale::test::Png;
 
 std::array<int, 3> to255(const std::array<double, 3>& c) {
   return {int(std::lround(c[0] * 255)), int(std::lround(c[1] * 255)), int(std::lround(c[2] * 255))};

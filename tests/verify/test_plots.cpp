@@ -10,46 +10,13 @@
 #include <memory>
 
 #include "core/errors.hpp"
+#include "tests/png_checks.hpp"
 #include "verify/plots.hpp"
 
 namespace {
 namespace fs = std::filesystem;
 
-struct Png {
-  std::unique_ptr<cairo_surface_t, void (*)(cairo_surface_t*)> surface{nullptr, cairo_surface_destroy};
-  int width = 0, height = 0;
-  explicit Png(const fs::path& path) {
-    surface.reset(cairo_image_surface_create_from_png(path.c_str()));
-    REQUIRE(cairo_surface_status(surface.get()) == CAIRO_STATUS_SUCCESS);
-    cairo_surface_flush(surface.get());
-    width = cairo_image_surface_get_width(surface.get());
-    height = cairo_image_surface_get_height(surface.get());
-  }
-  // (r, g, b) in 0..255 of pixel (x, y); the PNGs are opaque (RGB24 / ARGB32 with alpha 255).
-  std::array<int, 3> rgb(int x, int y) const {
-    const auto* data = cairo_image_surface_get_data(surface.get());
-    const int stride = cairo_image_surface_get_stride(surface.get());
-    const auto px = *reinterpret_cast<const std::uint32_t*>(data + y * stride + x * 4);
-    return {int((px >> 16) & 0xff), int((px >> 8) & 0xff), int(px & 0xff)};
-  }
-  std::size_t non_white() const {
-    std::size_t n = 0;
-    for (int y = 0; y < height; ++y)
-      for (int x = 0; x < width; ++x) {
-        const auto c = rgb(x, y);
-        n += c[0] < 250 || c[1] < 250 || c[2] < 250;
-      }
-    return n;
-  }
-  // Fraction of the pixels in [x0, x1) x [y0, y1) that satisfy `pred`.
-  template <class Pred>
-  double fraction(int x0, int y0, int x1, int y1, Pred pred) const {
-    std::size_t n = 0, hit = 0;
-    for (int y = y0; y < y1; ++y)
-      for (int x = x0; x < x1; ++x, ++n) hit += pred(rgb(x, y));
-    return n ? double(hit) / double(n) : 0;
-  }
-};
+using gale::test::Png;
 
 bool greenish(const std::array<int, 3>& c) { return c[1] > c[0] + 40 && c[1] > c[2] + 40; }
 bool reddish(const std::array<int, 3>& c) { return c[0] > c[1] + 40 && c[0] > c[2] + 40; }
