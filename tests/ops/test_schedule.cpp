@@ -103,7 +103,7 @@ TEST_CASE("failed runs are retried a bounded number of times; a stuck run is kil
   CHECK(runs(fail).at("2001010100") == 3);  // the first attempt and two retries, no more
   CHECK_THAT(ledger_text(fail), Catch::Contains("failed") && Catch::Contains("exited with 3"));
 
-  const auto stuck = setup("stuck", "[sh, -c, \"echo {YYYYMMDDHH} >> runs.txt; exec sleep 300\"]",
+  const auto stuck = setup("stuck", "[sh, -c, \"echo {YYYYMMDDHH} >> runs.txt; echo $$ > stuck.pid; exec sleep 300\"]",
                            "  retries: 0\n  timeout_minutes: 60\n");
   arrive(stuck, "2001010100", true);
   const auto start = std::chrono::steady_clock::now();
@@ -111,7 +111,10 @@ TEST_CASE("failed runs are retried a bounded number of times; a stuck run is kil
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));  // not the 300 s of the run
   CHECK(runs(stuck).at("2001010100") == 1);
   CHECK_THAT(ledger_text(stuck), Catch::Contains("timed out after 60 min and was killed"));
-  CHECK(run_command("pgrep -f '^sleep 300$'").code != 0);  // the whole process group went
+  // The stuck run itself is gone (its pid, not a machine-wide search: other runs may sleep too).
+  pid_t stuck_pid = 0;
+  REQUIRE(std::ifstream(stuck / "stuck.pid") >> stuck_pid);
+  CHECK(::kill(stuck_pid, 0) != 0);
 }
 
 TEST_CASE("the daemon refuses root by default, serves metrics that promtool accepts, stops on SIGTERM") {
