@@ -26,6 +26,26 @@ void DiffusionSpec::validate() const {
   sampler.validate();
 }
 
+void read_sampler_settings(const ConfigNode& m, DiffusionSpec& d, bool with_schedule) {
+  if (with_schedule)
+    m.allow_only({"kind", "steps", "sigma_min", "sigma_max", "rho", "s_churn", "s_tmin", "s_tmax", "s_noise"});
+  else
+    m.allow_only({"kind", "steps", "s_churn", "s_tmin", "s_tmax", "s_noise"});
+  if (m.has("kind"))
+    d.sampler_kind = diffusion::parse_sampler_kind(m.get_choice("kind", "dpmpp_2s", {"euler", "heun", "dpmpp_2s"}));
+  d.sampler.steps = int(m.get_long("steps", d.sampler.steps, 1, 10000));
+  if (with_schedule) {
+    d.edm.sigma_min = m.get_double("sigma_min", d.edm.sigma_min, 1e-9, 1e9);
+    d.edm.sigma_max = m.get_double("sigma_max", d.edm.sigma_max, 1e-9, 1e9);
+    if (!(d.edm.sigma_max > d.edm.sigma_min)) m.at("sigma_max").fail("must exceed sigma_min");
+    d.edm.rho = m.get_double("rho", d.edm.rho, 1e-3, 1e3);
+  }
+  d.sampler.s_churn = m.get_double("s_churn", d.sampler.s_churn, 0, 1e6);
+  d.sampler.s_tmin = m.get_double("s_tmin", d.sampler.s_tmin, 0, 1e9);
+  if (m.has("s_tmax")) d.sampler.s_tmax = m.get_double("s_tmax", 0, d.sampler.s_tmin, 1e9);
+  d.sampler.s_noise = m.get_double("s_noise", d.sampler.s_noise, 0, 10);
+}
+
 std::int64_t ForecasterImpl::input_channels(std::size_t variables) {
   return std::int64_t(2 * variables) + kStaticFeatures + 3 * kTimeForcings;
 }

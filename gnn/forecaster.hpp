@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config.hpp"
 #include "core/grid.hpp"
 #include "core/time.hpp"
 #include "core/variable.hpp"
@@ -38,6 +39,12 @@ struct DiffusionSpec {
   diffusion::SamplerSpec sampler;  // 20 steps, no churn, S_noise 1 by default
   void validate() const;           // throws ConfigError
 };
+
+// Reads a `sampler:` section into `d`, keeping what it does not name: kind, steps, s_churn,
+// s_tmin, s_tmax, s_noise, and with `with_schedule` (training, where the schedule is fixed
+// for the model) also sigma_min, sigma_max, rho. Used by `gale train` (train.diffusion.sampler)
+// and `gale forecast` (forecast.model.sampler, where the schedule stays the checkpoint's).
+void read_sampler_settings(const ConfigNode& node, DiffusionSpec& d, bool with_schedule);
 
 struct ForecasterSpec {
   std::vector<Variable> variables;  // prognostic variables, in channel order

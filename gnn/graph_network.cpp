@@ -54,16 +54,25 @@ MlpImpl::MlpImpl(std::int64_t in, std::int64_t hidden, std::int64_t out, bool la
 at::Tensor MlpImpl::finish(const at::Tensor& preactivation, const at::Tensor& condition) {
   auto y = second->forward(at::silu(preactivation));
   if (!norm) return y;
-  y = norm->forward(y);
-  if (!condition_map) return y;
+  if (!condition_map) return norm->forward(y);
   TORCH_CHECK(condition.defined() && condition.dim() == 2 && condition.size(0) == y.size(0),
               "a conditioned MLP needs a conditioning tensor [batch, C] matching its input's batch");
-  // [B, 2 out] -> [B, 1, ..., 1, out] pairs broadcast over the point/edge dimensions.
+  const auto parts = condition_map->forward(condition).chunk(2, 1);  // (scale - 1, shift), [B, out] each
+  const auto& options = norm->options;
+  if (y.size(0) == 1) {
+    // One sample (a member's forecast step): fold the conditioning into the LayerNorm's own
+    // affine, (LN(y) g + b)(1 + s) + t = LN(y) [g (1 + s)] + [b (1 + s) + t], so the
+    // conditioned block costs no pass over its points or edges beyond the plain LayerNorm.
+    const auto scale = parts[0].reshape({-1}) + 1;
+    return at::layer_norm(y, options.normalized_shape(), norm->weight * scale,
+                          at::addcmul(parts[1].reshape({-1}), norm->bias, scale), options.eps());
+  }
+  // A batch (training): per-sample affine, [B, 2 out] -> [B, 1, ..., 1, out] broadcast over
+  // the point/edge dimensions.
   std::vector<std::int64_t> shape(std::size_t(y.dim()), 1);
   shape.front() = y.size(0);
   shape.back() = y.size(-1);
-  const auto parts = condition_map->forward(condition).chunk(2, 1);
-  return y * (parts[0] + 1).view(shape) + parts[1].view(shape);
+  return norm->forward(y) * (parts[0] + 1).view(shape) + parts[1].view(shape);
 }
 
 InteractionImpl::InteractionImpl(std::int64_t latent, std::int64_t conditioning) : latent_(latent) {

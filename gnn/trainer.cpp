@@ -292,20 +292,7 @@ TrainingSpec parse_training_config(const Config& config) {
       d.edm.sigma_data = n.get_double("sigma_data", d.edm.sigma_data, 1e-6, 1e6);
       d.edm.p_mean = n.get_double("p_mean", d.edm.p_mean, -20, 20);
       d.edm.p_std = n.get_double("p_std", d.edm.p_std, 1e-3, 20);
-      if (n.has("sampler")) {
-        const auto m = n.at("sampler");
-        m.allow_only({"kind", "steps", "sigma_min", "sigma_max", "rho", "s_churn", "s_tmin", "s_tmax", "s_noise"});
-        d.sampler_kind = diffusion::parse_sampler_kind(m.get_choice("kind", "dpmpp_2s", {"euler", "heun", "dpmpp_2s"}));
-        d.sampler.steps = int(m.get_long("steps", d.sampler.steps, 1, 10000));
-        d.edm.sigma_min = m.get_double("sigma_min", d.edm.sigma_min, 1e-9, 1e9);
-        d.edm.sigma_max = m.get_double("sigma_max", d.edm.sigma_max, 1e-9, 1e9);
-        if (!(d.edm.sigma_max > d.edm.sigma_min)) m.at("sigma_max").fail("must exceed sigma_min");
-        d.edm.rho = m.get_double("rho", d.edm.rho, 1e-3, 1e3);
-        d.sampler.s_churn = m.get_double("s_churn", d.sampler.s_churn, 0, 1e6);
-        d.sampler.s_tmin = m.get_double("s_tmin", d.sampler.s_tmin, 0, 1e9);
-        if (m.has("s_tmax")) d.sampler.s_tmax = m.get_double("s_tmax", 0, d.sampler.s_tmin, 1e9);
-        d.sampler.s_noise = m.get_double("s_noise", d.sampler.s_noise, 0, 10);
-      }
+      if (n.has("sampler")) read_sampler_settings(n.at("sampler"), d, true);
     }
     d.validate();
     spec.diffusion = d;

@@ -30,15 +30,17 @@ namespace {
 LearnedStepperFactory g_learned_stepper = nullptr;
 
 std::unique_ptr<Stepper> make_stepper(const ConfigNode& node, const Config& config) {
-  node.allow_only({"type", "truncation", "dt_minutes", "step_hours", "checkpoint", "threads"});
+  node.allow_only({"type", "truncation", "dt_minutes", "step_hours", "checkpoint", "threads", "sampler"});
   const auto type = node.get_choice("type", "shallow-water", {"shallow-water", "gnn"});
   if (type == "gnn") {
     if (!g_learned_stepper)
       node.at("type").fail("learned models run in gale-ml, the LibTorch build of gale (`gale forecast` hands over to "
                            "it; it is missing when built with GALE_WITH_TORCH=OFF)");
     return g_learned_stepper(config.resolve_path(node.get_string("checkpoint")),
-                             int(node.get_long("threads", 0, 0, 1024)));
+                             int(node.get_long("threads", 0, 0, 1024)),
+                             node.has("sampler") ? std::optional<ConfigNode>(node.at("sampler")) : std::nullopt);
   }
+  if (node.has("sampler")) node.at("sampler").fail("only for learned diffusion models (type: gnn with a diffusion checkpoint)");
   ShallowWaterConfig c = shallow_water_config(int(node.get_long("truncation", 42, 5, 341)));
   c.dt_seconds = 60 * node.get_double("dt_minutes", c.dt_seconds / 60, 0.5, 120);
   return std::make_unique<ShallowWaterStepper>(c, node.get_double("step_hours", 6, 0.25, 48));

@@ -24,6 +24,7 @@
 //   metrics: {pushgateway: http://127.0.0.1:9091, job: gale_forecast}  # optional (ops/run_metrics.hpp)
 //   output: runs/2000011500          # run directory (relative to the config): config.yaml,
 //                                     # provenance.json, stats/, checkpoints/, products/
+#include <optional>
 #include <string>
 
 #include "core/config.hpp"
@@ -42,7 +43,9 @@ struct ForecastOutputs {
 
 // Learned models (LibTorch) are linked only into gale-ml, which registers their factory;
 // the plain gale hands a forecast with `model: {type: gnn}` over to gale-ml.
-using LearnedStepperFactory = std::unique_ptr<Stepper> (*)(const std::string& checkpoint, int threads);
+// `sampler`: the model section's `sampler:` override of a diffusion checkpoint's sampler.
+using LearnedStepperFactory = std::unique_ptr<Stepper> (*)(const std::string& checkpoint, int threads,
+                                                           const std::optional<ConfigNode>& sampler);
 void set_learned_stepper_factory(LearnedStepperFactory factory);
 bool forecast_uses_learned_model(const Config& config);
 

@@ -19,6 +19,7 @@
 #include "gnn/trainer.hpp"
 #include "grids/cells.hpp"
 #include "tests/gnn/gnn_fixtures.hpp"
+#include "tests/netcdf_checks.hpp"
 
 // After LibTorch's headers: c10 defines its own CHECK, which Catch must override.
 #include <catch2/catch.hpp>
@@ -264,4 +265,48 @@ TEST_CASE("diffusion checkpoints round-trip with their sampler defaults; the con
                                                                               "  init_from: " + file + "\n")),
                                    false),
                   ConfigError);
+}
+
+TEST_CASE("gale forecast overrides a diffusion checkpoint's sampler from the model section") {
+  const auto& file = trained_diffusion().file;
+  const auto input = gnn_test_path("nr/naturerun-2001-02-05.nc");
+  // Two members, one step, no initial perturbation: the members differ by the sampler alone.
+  auto run = [&](const std::string& name, const std::string& model_extra, const std::string& checkpoint) {
+    const auto config = gnn_test_path(name + ".yaml"), out = gnn_test_path(name);
+    std::ofstream(config) << "forecast:\n  input: {sources: [{path: " << input << "}], time: 2001-02-05T06}\n"
+                          << "  model: {type: gnn, checkpoint: " << checkpoint << ", threads: 1" << model_extra << "}\n"
+                          << "  members: 2\n  steps: 1\n  seed: 4\n  perturbation: {type: none}\n"
+                          << "  output: " << out << "\n";
+    std::string log;
+    const int code = gale::test::run_gale("forecast -q -c " + config, log);
+    return std::make_pair(code, log);
+  };
+  auto z500_std = [&](const std::string& name) {
+    return gale::test::read_floats(gnn_test_path(name + "/stats/lead_001.nc"), "z500_std");
+  };
+  REQUIRE(run("sampler-default", "", file).first == 0);
+  // The checkpoint's own setting named explicitly: the same members, to the bit.
+  REQUIRE(run("sampler-same", ", sampler: {kind: dpmpp_2s, steps: 4}", file).first == 0);
+  CHECK(z500_std("sampler-same") == z500_std("sampler-default"));
+  // Another solver and churn with noise inflation: other members, still with a spread.
+  REQUIRE(run("sampler-euler", ", sampler: {kind: euler, steps: 6, s_churn: 2.5, s_noise: 1.05}", file).first == 0);
+  const auto euler = z500_std("sampler-euler");
+  CHECK(euler != z500_std("sampler-default"));
+  double mean_std = 0;
+  for (const float v : euler) mean_std += v / double(euler.size());
+  CHECK(mean_std > 0);
+
+  // The noise schedule belongs to the trained model; a sampler for another model is refused.
+  const auto schedule = run("sampler-schedule", ", sampler: {sigma_max: 10}", file);
+  CHECK(schedule.first != 0);
+  CHECK_THAT(schedule.second, Catch::Contains("sigma_max") && Catch::Contains("sampler"));
+  const auto steps = run("sampler-steps", ", sampler: {steps: 0}", file);
+  CHECK(steps.first != 0);
+  CHECK_THAT(steps.second, Catch::Contains("steps"));
+  const auto det = gnn_test_path("sampler-det.gale");
+  train_forecaster(MPI_COMM_WORLD, parse_training_config(tiny_training_config(det, 1)), false);
+  const auto wrong = run("sampler-det", ", sampler: {steps: 6}", det);
+  CHECK(wrong.first != 0);
+  CHECK_THAT(wrong.second, Catch::Contains("diffusion models only") && Catch::Contains("sampler-det.gale"));
+  CHECK(!std::filesystem::exists(gnn_test_path("sampler-det/stats/lead_001.nc")));
 }

@@ -77,6 +77,7 @@ TEST_CASE("conditional LayerNorm starts as the plain network and its maps receiv
   const auto c = at::randn({3, 8});
   // Identity at initialisation (scale 1, shift 0): the same bits as the plain network.
   CHECK(at::equal(conditioned->forward(x, c), plain->forward(x)));
+  CHECK(at::equal(conditioned->forward(x.narrow(0, 0, 1), c.narrow(0, 0, 1)), plain->forward(x.narrow(0, 0, 1))));
   CHECK_THROWS(conditioned->forward(x));  // a conditioned network needs its conditioning
 
   // Gradient reaches every conditioning map (weights and biases).
@@ -95,6 +96,12 @@ TEST_CASE("conditional LayerNorm starts as the plain network and its maps receiv
       if (p.key().find(".condition.") != std::string::npos) p.value().normal_(0, 0.1);
     const auto a = conditioned->forward(x, c), b = conditioned->forward(x, at::randn({3, 8}));
     CHECK((a - b).abs().max().item<double>() > 1e-3);
+    // A single sample (a member's forecast step) takes the path with the conditioning folded
+    // into the LayerNorm's affine: the same function as the batched path, to float rounding.
+    for (std::int64_t i = 0; i < 3; ++i) {
+      const auto one = conditioned->forward(x.narrow(0, i, 1), c.narrow(0, i, 1));
+      CHECK((one[0] - a[i]).abs().max().item<double>() < 1e-5 * (1 + a[i].abs().max().item<double>()));
+    }
   }
 }
 
