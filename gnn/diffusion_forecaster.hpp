@@ -13,8 +13,9 @@
 //  - noise-level conditioning through conditional LayerNorm in every block: the
 //    conditioning vector is the Fourier embedding of c_noise = ln(sigma) / 4 (below);
 //  - output F, and D = c_skip x + c_out F (Karras et al. 2022 eq. 7).
-// The processor is the GNN processor (interaction networks over the multi-mesh); GenCast's
-// sparse transformer with attention restricted to k-hop mesh neighbourhoods is not built.
+// The processor is the GNN processor (interaction networks over the multi-mesh) by default,
+// or with train.network.processor: transformer GenCast's sparse transformer with attention
+// restricted to k-hop mesh neighbourhoods (gnn/mesh_transformer.hpp).
 //
 // Noise. Training and sampling noise is white on the sphere (sphere_noise.hpp) with the
 // grid's cell areas (grids/cells.hpp latitude_weights). Training draws (sigma, noise) per

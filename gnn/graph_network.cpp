@@ -7,6 +7,7 @@
 
 #include "grids/grid_mesh_graph.hpp"
 #include "grids/icosahedral_mesh.hpp"
+#include "grids/mesh_neighbourhoods.hpp"
 
 namespace gale {
 
@@ -33,6 +34,10 @@ MeshGraphs build_mesh_graphs(const Grid& grid, const GraphNetworkSpec& spec) {
   g.grid_to_mesh = edge_set(encoder.senders, g.grid_nodes, encoder.receivers, g.mesh_nodes,
                             encoder.edge_features(grid_xyz, mesh_xyz));
   g.mesh = edge_set(mesh.edges.senders, g.mesh_nodes, mesh.edges.receivers, g.mesh_nodes, mesh.edge_features());
+  if (spec.transformer()) {
+    const auto pairs = mesh_neighbourhoods(mesh.nodes(), mesh_edges(mesh.finest), spec.attention_hops);
+    g.neighbourhood = edge_set(pairs.senders, g.mesh_nodes, pairs.receivers, g.mesh_nodes, pairs.pair_features(mesh_xyz));
+  }
   const auto decoder = mesh_to_grid_graph(locate_in_mesh(mesh, grid_xyz));
   g.mesh_to_grid = edge_set(decoder.senders, g.mesh_nodes, decoder.receivers, g.grid_nodes,
                             decoder.edge_features(mesh_xyz, grid_xyz));
@@ -43,36 +48,13 @@ MlpImpl::MlpImpl(std::int64_t in, std::int64_t hidden, std::int64_t out, bool la
   first = register_module("first", torch::nn::Linear(in, hidden));
   second = register_module("second", torch::nn::Linear(hidden, out));
   if (layer_norm) norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({out})));
-  if (layer_norm && conditioning > 0) {
-    condition_map = register_module("condition", torch::nn::Linear(conditioning, 2 * out));
-    at::NoGradGuard no_grad;  // identity at the start: scale 1, shift 0
-    condition_map->weight.zero_();
-    condition_map->bias.zero_();
-  }
+  if (layer_norm && conditioning > 0) condition_map = register_module("condition", identity_condition_map(conditioning, out));
 }
 
 at::Tensor MlpImpl::finish(const at::Tensor& preactivation, const at::Tensor& condition) {
   auto y = second->forward(at::silu(preactivation));
   if (!norm) return y;
-  if (!condition_map) return norm->forward(y);
-  TORCH_CHECK(condition.defined() && condition.dim() == 2 && condition.size(0) == y.size(0),
-              "a conditioned MLP needs a conditioning tensor [batch, C] matching its input's batch");
-  const auto parts = condition_map->forward(condition).chunk(2, 1);  // (scale - 1, shift), [B, out] each
-  const auto& options = norm->options;
-  if (y.size(0) == 1) {
-    // One sample (a member's forecast step): fold the conditioning into the LayerNorm's own
-    // affine, (LN(y) g + b)(1 + s) + t = LN(y) [g (1 + s)] + [b (1 + s) + t], so the
-    // conditioned block costs no pass over its points or edges beyond the plain LayerNorm.
-    const auto scale = parts[0].reshape({-1}) + 1;
-    return at::layer_norm(y, options.normalized_shape(), norm->weight * scale,
-                          at::addcmul(parts[1].reshape({-1}), norm->bias, scale), options.eps());
-  }
-  // A batch (training): per-sample affine, [B, 2 out] -> [B, 1, ..., 1, out] broadcast over
-  // the point/edge dimensions.
-  std::vector<std::int64_t> shape(std::size_t(y.dim()), 1);
-  shape.front() = y.size(0);
-  shape.back() = y.size(-1);
-  return norm->forward(y) * (parts[0] + 1).view(shape) + parts[1].view(shape);
+  return conditional_layer_norm(y, norm, condition_map, condition);  // gnn/conditional_norm.cpp
 }
 
 InteractionImpl::InteractionImpl(std::int64_t latent, std::int64_t conditioning) : latent_(latent) {
@@ -107,16 +89,23 @@ std::pair<at::Tensor, at::Tensor> InteractionImpl::forward(const at::Tensor& edg
 GraphNetworkImpl::GraphNetworkImpl(const GraphNetworkSpec& spec, const Grid& grid, std::int64_t in_channels,
                                    std::int64_t out_channels)
     : spec_(spec), graphs_(build_mesh_graphs(grid, spec)) {
+  TORCH_CHECK(spec.processor == "gnn" || spec.transformer(), "unknown processor '", spec.processor, "'");
   const std::int64_t L = spec.latent, C = spec.conditioning;
   grid_embed = register_module("grid_embed", Mlp(in_channels, L, L, true, C));
   mesh_embed = register_module("mesh_embed", Mlp(3, L, L, true));
   grid_to_mesh_embed = register_module("grid_to_mesh_embed", Mlp(4, L, L, true));
-  mesh_edge_embed = register_module("mesh_edge_embed", Mlp(4, L, L, true));
+  // Registered in the same order as before the transformer existed: a GNN's parameters (and
+  // their random initialisation) are unchanged.
+  if (!spec.transformer()) mesh_edge_embed = register_module("mesh_edge_embed", Mlp(4, L, L, true));
   mesh_to_grid_embed = register_module("mesh_to_grid_embed", Mlp(4, L, L, true));
   encoder = register_module("encoder", Interaction(L, C));
   grid_update = register_module("grid_update", Mlp(L, L, L, true, C));
-  processor = register_module("processor", torch::nn::ModuleList());
-  for (int i = 0; i < spec.layers; ++i) processor->push_back(Interaction(L, C));
+  if (spec.transformer()) {
+    transformer = register_module("transformer", MeshTransformer(L, spec.layers, spec.heads, C));
+  } else {
+    processor = register_module("processor", torch::nn::ModuleList());
+    for (int i = 0; i < spec.layers; ++i) processor->push_back(Interaction(L, C));
+  }
   decoder = register_module("decoder", Interaction(L, C));
   output = register_module("output", Mlp(L, L, out_channels, false));
 }
@@ -127,6 +116,7 @@ void GraphNetworkImpl::to_device(const at::Device& device) {
   graphs_.grid_to_mesh = graphs_.grid_to_mesh.to(device);
   graphs_.mesh = graphs_.mesh.to(device);
   graphs_.mesh_to_grid = graphs_.mesh_to_grid.to(device);
+  if (spec_.transformer()) graphs_.neighbourhood = graphs_.neighbourhood.to(device);
 }
 
 std::int64_t GraphNetworkImpl::weights_version() const {
@@ -141,10 +131,14 @@ GraphNetworkImpl::StaticLatents GraphNetworkImpl::static_latents() {
   StaticLatents s;
   s.mesh_nodes = mesh_embed->forward(graphs_.mesh_node_features);
   s.grid_to_mesh = grid_to_mesh_embed->forward(graphs_.grid_to_mesh.features);
-  s.mesh = mesh_edge_embed->forward(graphs_.mesh.features);
   s.mesh_to_grid = mesh_to_grid_embed->forward(graphs_.mesh_to_grid.features);
   s.encoder_term = encoder->edge_term(s.grid_to_mesh);
-  s.processor_term = (*processor)[0]->as<InteractionImpl>()->edge_term(s.mesh);
+  if (spec_.transformer()) {
+    s.attention_biases = transformer->position_biases(graphs_.neighbourhood.features);
+  } else {
+    s.mesh = mesh_edge_embed->forward(graphs_.mesh.features);
+    s.processor_term = (*processor)[0]->as<InteractionImpl>()->edge_term(s.mesh);
+  }
   s.decoder_term = decoder->edge_term(s.mesh_to_grid);
   if (reusable) {
     s.version = weights_version();
@@ -167,22 +161,29 @@ at::Tensor GraphNetworkImpl::forward(const at::Tensor& x, const at::Tensor& cond
   // Encoder: grid -> mesh.
   auto mesh_latent = encoder->forward(s.grid_to_mesh, grid, mesh, graphs_.grid_to_mesh, s.encoder_term, c).second;
   grid = grid + grid_update->forward(grid, c);
-  // Processor on the multi-mesh.
-  auto edges = s.mesh;
-  bool first = true;
-  for (const auto& layer : *processor) {
-    auto [e, m] = layer->as<InteractionImpl>()->forward(edges, mesh_latent, mesh_latent, graphs_.mesh,
-                                                         first ? s.processor_term : at::Tensor(), c);
-    edges = e;
-    mesh_latent = m;
-    first = false;
-  }
+  mesh_latent = process(mesh_latent, s, c);
   // Decoder: mesh -> grid.
   auto grid_latent = decoder->forward(s.mesh_to_grid, mesh_latent, grid, graphs_.mesh_to_grid, s.decoder_term, c).second;
   return output->forward(grid_latent);
 }
 
+at::Tensor GraphNetworkImpl::process(const at::Tensor& mesh_latent, const StaticLatents& s, const at::Tensor& c) {
+  if (spec_.transformer()) return transformer->forward(mesh_latent, graphs_.neighbourhood, c, s.attention_biases);
+  // The GNN on the multi-mesh.
+  auto edges = s.mesh, nodes = mesh_latent;
+  bool first = true;
+  for (const auto& layer : *processor) {
+    auto [e, m] = layer->as<InteractionImpl>()->forward(edges, nodes, nodes, graphs_.mesh,
+                                                         first ? s.processor_term : at::Tensor(), c);
+    edges = e;
+    nodes = m;
+    first = false;
+  }
+  return nodes;
+}
+
 double GraphNetworkImpl::processor_flops() const {
+  if (spec_.transformer()) return transformer->flops(double(graphs_.mesh_nodes), double(graphs_.neighbourhood.size()));
   const double L = spec_.latent, E = double(graphs_.mesh.size()), M = double(graphs_.mesh_nodes);
   // Edge MLP: split first layer (edge block on E, two node blocks on M), second layer on E.
   const double edge = 2 * E * L * L + 2 * 2 * M * L * L + 2 * E * L * L;

@@ -2,7 +2,10 @@
 // GraphCast's encoder-processor-decoder on the icosahedral multi-mesh:
 //   encoder    grid -> mesh: embed grid nodes, mesh nodes and edges, one interaction
 //              network over the grid->mesh edges (grid latents then updated by an MLP);
-//   processor  `layers` interaction networks over the multi-mesh edges (unshared weights);
+//   processor  `layers` interaction networks over the multi-mesh edges (unshared weights),
+//              or with spec.processor "transformer" GenCast's `layers` transformer blocks
+//              with attention over k-hop neighbourhoods of the finest mesh
+//              (gnn/mesh_transformer.hpp);
 //   decoder    mesh -> grid: one interaction network over the mesh->grid edges, then an
 //              MLP to the output channels.
 // Every MLP is Linear -> swish -> Linear (-> LayerNorm except the output), every update is
@@ -10,7 +13,8 @@
 //
 // Conditioning (spec.conditioning > 0, e.g. the noise vector of the FGN generator): every
 // LayerNorm of the per-sample blocks (grid embedding, encoder, grid update, processor,
-// decoder) is followed by a per-block affine map from the conditioning vector c [batch, C]:
+// decoder) is followed by a per-block affine map from the conditioning vector c [batch, C]
+// (gnn/conditional_norm.hpp):
 //   y <- y * (1 + W_s c + b_s) + (W_t c + b_t),
 // with W, b zero-initialised (identity at the start). The embedders of the constant graph
 // features (mesh nodes, edges) are not conditioned, so their latents stay shared by all
@@ -23,7 +27,11 @@
 
 #include <memory>
 
+#include <string>
+
 #include "core/grid.hpp"
+#include "gnn/conditional_norm.hpp"
+#include "gnn/mesh_transformer.hpp"
 #include "gnn/message_passing.hpp"
 
 namespace gale {
@@ -34,6 +42,10 @@ struct GraphNetworkSpec {
   int layers = 6;              // processor message-passing steps
   double radius_factor = 0.6;  // grid->mesh radius, in finest-mesh edge lengths
   int conditioning = 0;        // size of the conditioning vector (0: none, deterministic)
+  std::string processor = "gnn";  // "gnn" (interaction networks) or "transformer"
+  int attention_hops = 2;         // transformer: each mesh node attends to nodes within k hops
+  int heads = 4;                  // transformer: attention heads (latent divisible by heads)
+  bool transformer() const { return processor == "transformer"; }
 };
 
 // The three graphs between a grid and the multi-mesh, with their static features.
@@ -41,6 +53,8 @@ struct MeshGraphs {
   std::int64_t grid_nodes = 0, mesh_nodes = 0;
   at::Tensor mesh_node_features;  // [mesh nodes, 3]
   EdgeSet grid_to_mesh, mesh, mesh_to_grid;
+  // Transformer processor only: the k-hop pairs of the finest mesh (grids/mesh_neighbourhoods.hpp).
+  EdgeSet neighbourhood;
 };
 MeshGraphs build_mesh_graphs(const Grid& grid, const GraphNetworkSpec& spec);
 
@@ -99,17 +113,21 @@ class GraphNetworkImpl : public torch::nn::Module {
   Mlp grid_embed{nullptr}, mesh_embed{nullptr}, grid_to_mesh_embed{nullptr}, mesh_edge_embed{nullptr},
       mesh_to_grid_embed{nullptr}, grid_update{nullptr}, output{nullptr};
   Interaction encoder{nullptr}, decoder{nullptr};
-  torch::nn::ModuleList processor{nullptr};
+  torch::nn::ModuleList processor{nullptr};  // the GNN processor's Interactions (spec.processor "gnn")
+  MeshTransformer transformer{nullptr};      // or the transformer processor (mesh_edge_embed then absent)
 
  private:
   // Everything computed from the constant graph features alone: the embedded mesh nodes
-  // and edges and the first interactions' edge terms. Reused while no gradient is taken
+  // and edges, the first interactions' edge terms and the transformer's position biases
+  // (one per block). Reused while no gradient is taken
   // and the weights are unchanged (their version counters), recomputed otherwise.
   struct StaticLatents {
     std::int64_t version = -1;
     at::Tensor mesh_nodes, grid_to_mesh, mesh, mesh_to_grid, encoder_term, processor_term, decoder_term;
+    std::vector<at::Tensor> attention_biases;
   };
   StaticLatents static_latents();
+  at::Tensor process(const at::Tensor& mesh_latent, const StaticLatents& s, const at::Tensor& condition);
   std::int64_t weights_version() const;
 
   GraphNetworkSpec spec_;

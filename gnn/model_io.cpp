@@ -73,6 +73,12 @@ nlohmann::json forecaster_metadata(const ForecasterImpl& model) {
                   {"latent", spec.network.latent},
                   {"layers", spec.network.layers},
                   {"radius_factor", spec.network.radius_factor}};
+  // Only for the transformer: a GNN's metadata (and committed checkpoints) stay as they were.
+  if (spec.network.transformer()) {
+    j["network"]["processor"] = spec.network.processor;
+    j["network"]["attention_hops"] = spec.network.attention_hops;
+    j["network"]["heads"] = spec.network.heads;
+  }
   const auto& s = model.stats();
   j["normalisation"] = {{"mean", s.mean}, {"stddev", s.stddev}, {"diff_stddev", s.diff_stddev}};
   return j;
@@ -102,6 +108,18 @@ Forecaster load_forecaster(const CheckpointFile& checkpoint, const std::string& 
     const auto& n = j.at("network");
     spec.network = {n.at("mesh_level").get<int>(), n.at("latent").get<int>(), n.at("layers").get<int>(),
                     n.at("radius_factor").get<double>()};
+    spec.network.processor = n.value("processor", std::string("gnn"));  // absent: a GNN checkpoint
+    if (spec.network.processor != "gnn" && !spec.network.transformer())
+      throw InputError(fmt::format("{}: unknown network.processor '{}' (gnn or transformer)", path,
+                                   spec.network.processor));
+    if (spec.network.transformer()) {
+      spec.network.attention_hops = n.at("attention_hops").get<int>();
+      spec.network.heads = n.at("heads").get<int>();
+      if (spec.network.attention_hops < 1 || spec.network.attention_hops > 255 || spec.network.heads < 1 ||
+          spec.network.latent % spec.network.heads != 0)
+        throw InputError(fmt::format("{}: invalid transformer metadata: attention_hops {}, heads {}, latent {}", path,
+                                     spec.network.attention_hops, spec.network.heads, spec.network.latent));
+    }
     if (j.at("model") == "fgn") {
       spec.network.conditioning = j.at("noise_dim").get<int>();
       if (spec.network.conditioning < 1)

@@ -31,7 +31,8 @@ void load_weights(torch::nn::Module& module, const std::string& archive, const s
 // `model: gnn` the deterministic forecaster, `model: fgn` the generator (with noise_dim),
 // `model: diffusion` the diffusion forecaster (with its `diffusion` settings: noise_embedding,
 // sigma_data, p_mean, p_std and the sampler defaults {kind, steps, sigma_min, sigma_max,
-// rho, s_churn, s_tmin, s_tmax (null: unbounded), s_noise}).
+// rho, s_churn, s_tmin, s_tmax (null: unbounded), s_noise}). `network` holds processor,
+// attention_hops and heads only for the transformer processor (absent: the GNN).
 Forecaster load_forecaster(const CheckpointFile& checkpoint, const std::string& path);
 Forecaster load_forecaster(const std::string& path);
 

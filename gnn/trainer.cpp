@@ -264,11 +264,24 @@ TrainingSpec parse_training_config(const Config& config) {
   spec.test = parse_period(data.at("test"));
   if (node.has("network")) {
     const auto n = node.at("network");
-    n.allow_only({"mesh_level", "latent", "layers", "radius_factor"});
+    n.allow_only({"mesh_level", "latent", "layers", "radius_factor", "processor", "attention_hops", "heads"});
     spec.network.mesh_level = int(n.get_long("mesh_level", 3, 0, 6));
     spec.network.latent = int(n.get_long("latent", 64, 4, 1024));
     spec.network.layers = int(n.get_long("layers", 6, 1, 64));
     spec.network.radius_factor = n.get_double("radius_factor", 0.6, 0.1, 5);
+    // The processor: interaction networks (gnn) or GenCast's k-hop mesh transformer.
+    spec.network.processor = n.get_choice("processor", "gnn", {"gnn", "transformer"});
+    if (spec.network.transformer()) {
+      spec.network.attention_hops = int(n.get_long("attention_hops", 2, 1, 32));
+      spec.network.heads = int(n.get_long("heads", 4, 1, 64));
+      if (spec.network.latent % spec.network.heads != 0)
+        n.at(n.has("heads") ? "heads" : "latent")
+            .fail(fmt::format("train.network.latent {} must be divisible by train.network.heads {}",
+                              spec.network.latent, spec.network.heads));
+    } else {
+      for (const char* key : {"attention_hops", "heads"})
+        if (n.has(key)) n.at(key).fail("only for train.network.processor: transformer");
+    }
   }
   // The generator: model fgn, its noise size and members per training example. The keys
   // are refused for the deterministic model (which stays exactly as before).
@@ -352,6 +365,10 @@ TrainingSpec parse_training_config(const Config& config) {
   spec.run_config.erase("threads");
   spec.run_config.erase("output");
   spec.run_config.erase("metrics");  // where the metrics go (ops/run_metrics.hpp) does not change the model
+  if (spec.network.transformer()) {  // resolved, as below
+    spec.run_config["network"]["attention_hops"] = std::to_string(spec.network.attention_hops);
+    spec.run_config["network"]["heads"] = std::to_string(spec.network.heads);
+  }
   if (generator) {  // resolved, so a change of default cannot slip past the resume check
     spec.run_config["noise_dim"] = std::to_string(spec.network.conditioning);
     spec.run_config["members_per_sample"] = std::to_string(spec.members_per_sample);
@@ -428,7 +445,10 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
   if (resuming) load_weights(*model, previous.weights, spec.output);
   if (fine_tuning) {
     const auto own = forecaster_metadata(*model);
-    require_matching(initial.metadata, own, {"/variables", "/time_step_hours", "/grid/fingerprint", "/network"},
+    // The processor first, so a GNN -> transformer start is refused naming it (the whole
+    // /network would be cut short in the message).
+    require_matching(initial.metadata, own,
+                     {"/variables", "/time_step_hours", "/grid/fingerprint", "/network/processor", "/network"},
                      spec.init_from, "this training run");
     const auto initial_kind = initial.metadata.value("model", std::string("gnn"));
     if (initial_kind == model->spec().kind()) {

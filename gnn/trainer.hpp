@@ -26,6 +26,11 @@
 // rho (7), s_churn (0), s_tmin (0), s_tmax (unbounded), s_noise (1)}; the defaults are the
 // deterministic probability-flow ODE, churn and noise inflation are opt-in. init_from may
 // name a deterministic gnn checkpoint of the same network (see train_forecaster).
+//
+// `train.network.processor: transformer` (any model) swaps the GNN processor for GenCast's
+// mesh transformer (gnn/mesh_transformer.hpp), with `attention_hops` (2) and `heads` (4,
+// dividing latent); the keys are refused for the default `processor: gnn`. init_from must
+// have the same processor.
 #include <mpi.h>
 
 #include <nlohmann/json.hpp>
