@@ -5,7 +5,7 @@
 # so start-up and input reading cancel. For the diffusion model it also prints the cost per
 # solver step (denoiser evaluations: 2N - 1 for DPM-Solver++2S with N steps).
 #   bench/run_generative_bench.sh [members=4]
-# Checkpoints: models/gnn-default.gale (baseline), models/fgn-default.gale, models/diffusion-default.gale
+# Checkpoints: models/gnn-default.gale (baseline), models/fgn-default.gale (stage 3), models/diffusion-default.gale (stage 2)
 # (each skipped with a note when absent).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -128,12 +128,10 @@ void Verification::add_case(const State& forecast, const State& truth, const Sta
           sum.ens_w += e.weight;
           sum.crps += e.crps * e.weight;
           sum.variance += e.variance * e.weight;
+          sum.unbiased_variance += e.variance * (double(members) + 1) / double(members) * e.weight;
           if (sum.ranks.empty()) sum.ranks.assign(e.rank_histogram.size(), 0.0);
-          if (sum.ranks.size() != e.rank_histogram.size())
-            throw DataError(fmt::format("verify: case {} has {} members, earlier cases {}: ensembles of one "
-                                        "verification must have the same size", cases_ + 1, members,
-                                        sum.ranks.size() - 1));
-          for (std::size_t b = 0; b < e.rank_histogram.size(); ++b) sum.ranks[b] += e.rank_histogram[b];
+          const auto ranks = rebin_rank_histogram(e.rank_histogram, sum.ranks.size());
+          for (std::size_t b = 0; b < ranks.size(); ++b) sum.ranks[b] += ranks[b];
           if (const auto it = options_.thresholds.find(key); it != options_.thresholds.end())
             for (double threshold : it->second) {
               const auto b = probability_scores(ptrs, y, w, threshold);
@@ -145,6 +143,20 @@ void Verification::add_case(const State& forecast, const State& truth, const Sta
     }
   }
   ++cases_;
+}
+
+std::vector<double> rebin_rank_histogram(const std::vector<double>& histogram, std::size_t bins) {
+  const std::size_t n = histogram.size();
+  if (n == bins) return histogram;
+  std::vector<double> out(bins, 0.0);
+  for (std::size_t r = 0; r < n; ++r) {
+    const double lo = double(r) / double(n), hi = double(r + 1) / double(n);
+    for (auto b = std::size_t(lo * double(bins)); b < bins && double(b) / double(bins) < hi; ++b) {
+      const double overlap = std::min(hi, double(b + 1) / double(bins)) - std::max(lo, double(b) / double(bins));
+      if (overlap > 0) out[b] += histogram[r] * overlap * double(n);
+    }
+  }
+  return out;
 }
 
 std::vector<ScoreRow> Verification::rows() const {
@@ -160,10 +172,9 @@ std::vector<ScoreRow> Verification::rows() const {
     if (s.acc_cases > 0) add("acc", s.acc_sum / s.acc_cases);
     if (s.ens_w > 0) {
       const double spread = std::sqrt(s.variance / s.ens_w);
-      const double m = double(s.members);
       add("crps", s.crps / s.ens_w);
       add("spread", spread);
-      add("spread_skill", rmse > 0 ? spread / rmse * std::sqrt((m + 1) / m) : NAN);
+      add("spread_skill", rmse > 0 ? std::sqrt(s.unbiased_variance / s.ens_w) / rmse : NAN);
       for (const auto& [threshold, b] : s.brier) add(fmt::format("brier_{:g}", threshold), b.second / b.first);
     }
     if (s.persistence_w > 0) add("rmse_persistence", std::sqrt(s.persistence_mse / s.persistence_w));

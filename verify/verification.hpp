@@ -46,7 +46,10 @@ class Verification {
   void add_case(const State& forecast, const State& truth, const State* climatology);
 
   std::vector<ScoreRow> rows() const;
-  // Rank histogram (M + 1 bins, relative frequencies) per (variable, lead, region).
+  // Rank histogram (M + 1 bins, relative frequencies) per (variable, lead, region). Cases
+  // may differ in size (e.g. a member dropped by on_bad_member: drop): M is the first case's,
+  // and another case's histogram is carried onto its bins through the probability integral
+  // transform (see rebin_rank_histogram).
   std::map<std::tuple<std::string, double, std::string>, std::vector<double>> rank_histograms() const;
   std::size_t cases() const { return cases_; }
 
@@ -56,6 +59,7 @@ class Verification {
     double acc_sum = 0;                                  // ACC per case (WeatherBench 2 averages
     int acc_cases = 0;                                   // per initialisation), summed
     double ens_w = 0, crps = 0, variance = 0;            // ensemble
+    double unbiased_variance = 0;                        // variance x (M + 1) / M, per case's M
     double persistence_w = 0, persistence_mse = 0;
     double climatology_w = 0, climatology_mse = 0;
     std::vector<double> ranks;
@@ -66,6 +70,11 @@ class Verification {
   std::map<std::tuple<std::string, double, std::string>, Sums> sums_;
   std::size_t cases_ = 0;
 };
+
+// A rank histogram of M + 1 bins carried onto `bins` bins: rank r stands for the probability
+// integral transform interval [r, r + 1) / (M + 1), spread evenly, so a flat histogram stays
+// flat and the total is kept.
+std::vector<double> rebin_rank_histogram(const std::vector<double>& histogram, std::size_t bins);
 
 // Writes scores as CSV (variable,lead_hours,region,score,value) and as a CF-style NetCDF
 // (dimensions lead_time and region; one variable per score and forecast variable), both

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <numeric>
 
 #include "../data.hpp"
 #include "grids/cells.hpp"
@@ -87,4 +88,44 @@ TEST_CASE("verifying a persistence ensemble from the real ERA5 EDA sample") {
   CHECK(total == Approx(1));
   // Under-dispersed: the truth falls outside the ensemble far more than 2/11 of the time.
   CHECK(h.front() + h.back() > 2.0 / 11);
+}
+
+TEST_CASE("ensembles of different sizes verify together, rank histograms on the first case's bins") {
+  // 4 bins onto 5: rank 0 is the PIT interval [0, 0.25), which is 0.8 of bin [0, 0.2) and
+  // 0.2 of bin [0.2, 0.4); a flat histogram stays flat; equal sizes are untouched.
+  const auto low = rebin_rank_histogram({1, 0, 0, 0}, 5);
+  REQUIRE(low.size() == 5);
+  CHECK(low[0] == Approx(0.8).epsilon(1e-12));
+  CHECK(low[1] == Approx(0.2).epsilon(1e-12));
+  CHECK(low[2] + low[3] + low[4] == Approx(0.0).margin(1e-12));
+  for (const double f : rebin_rank_histogram({0.25, 0.25, 0.25, 0.25}, 5)) CHECK(f == Approx(0.2).epsilon(1e-12));
+  CHECK(rebin_rank_histogram({0.1, 0.6, 0.3}, 3) == std::vector<double>{0.1, 0.6, 0.3});
+  const auto wide = rebin_rank_histogram({0.1, 0.2, 0.3, 0.4}, 11);
+  CHECK(std::accumulate(wide.begin(), wide.end(), 0.0) == Approx(1.0).epsilon(1e-12));
+
+  // The ERA5 EDA persisted as before: a 10-member case and a 9-member case (as when
+  // on_bad_member: drop removed one member) verify together.
+  GALE_REQUIRE_DATA();
+  const State analyses = load("era5-levels-members.grib", {"z500"});
+  const TimePoint t0 = analyses.valid_times()[0];
+  const std::vector<TimePoint> valid(analyses.valid_times().begin() + 1, analyses.valid_times().end());
+  const State truth = load("era5-levels-members.grib", {"z500"}, {0});
+  auto persisted = [&](std::size_t members) {
+    State forecast(members, valid, analyses.variables(), analyses.grid(), t0);
+    for (std::size_t m = 0; m < members; ++m)
+      for (std::size_t t = 0; t < valid.size(); ++t)
+        std::copy(analyses.field(m, 0, 0), analyses.field(m, 0, 0) + analyses.points(), forecast.field(m, t, 0));
+    return forecast;
+  };
+  Verification verification{VerifyOptions{}};
+  verification.add_case(persisted(10), truth, nullptr);
+  REQUIRE_NOTHROW(verification.add_case(persisted(9), truth, nullptr));
+  CHECK(verification.cases() == 2);
+  for (const auto& [key, histogram] : verification.rank_histograms()) {
+    CHECK(histogram.size() == 11);
+    CHECK(std::accumulate(histogram.begin(), histogram.end(), 0.0) == Approx(1.0).epsilon(1e-9));
+  }
+  const auto rows = verification.rows();
+  CHECK(std::isfinite(score(rows, "z500", 12, "spread_skill")));
+  CHECK(score(rows, "z500", 12, "spread_skill") > 0);
 }
