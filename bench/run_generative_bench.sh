@@ -6,7 +6,10 @@
 # solver step (denoiser evaluations: 2N - 1 for DPM-Solver++2S with N steps).
 #   bench/run_generative_bench.sh [members=4]
 # Checkpoints: models/gnn-default.gale (baseline), models/fgn-default.gale (stage 3), models/diffusion-default.gale (stage 2)
-# (each skipped with a note when absent).
+# (each skipped with a note when absent). The last row is the same network with the k-hop
+# transformer processor (network.processor: transformer, 2 hops, 4 heads) in place of the
+# interaction network: its weights come from a 1-step `gale train` into a temporary file (the
+# cost of a step does not depend on the weights' values).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 GALE="$ROOT/build/ops/gale"
@@ -46,6 +49,14 @@ per_member_step() {  # $1 checkpoint -> seconds per member-step
 echo "== cost per member-step ($MEMBERS members, T42 nature run, $GALE_THREADS torch threads, 1 rank)"
 base=$(per_member_step "$ROOT/models/gnn-default.gale")
 printf '  %-28s %8.1f ms\n' "gnn (deterministic)" "$(awk -v c="$base" 'BEGIN { print c * 1000 }')"
+transformer_checkpoint() {  # -> path of a deterministic transformer-processor checkpoint
+  sed -e 's#^  network: .*#  network: {mesh_level: 3, latent: 64, layers: 6, radius_factor: 0.6, processor: transformer, attention_hops: 2, heads: 4}#' \
+      -e 's#^  steps: .*#  steps: 1#' -e 's#^  validation_samples: .*#  validation_samples: 1#' \
+      -e "s#^  output: .*#  output: $W/transformer.gale#" -e "s#\.\./naturerun/#$NR/#" \
+      "$ROOT/configs/train-gnn.yaml" > "$W/transformer.yaml"
+  "$GALE" train -q --config "$W/transformer.yaml" > /dev/null
+  echo "$W/transformer.gale"
+}
 for model in fgn diffusion; do
   file="$ROOT/models/$model-default.gale"
   if [[ ! -f "$file" ]]; then echo "  $model: $file not found (train it first)"; continue; fi
@@ -59,3 +70,6 @@ for model in fgn diffusion; do
       "$(awk -v c="$c" -v n="$steps" 'BEGIN { print c * 1000 / n }')" "$steps" "$evals"
   fi
 done
+c=$(per_member_step "$(transformer_checkpoint)")
+printf '  %-28s %8.1f ms   %.2fx the deterministic step\n' "gnn, transformer processor" "$(awk -v c="$c" 'BEGIN { print c * 1000 }')" \
+  "$(awk -v c="$c" -v b="$base" 'BEGIN { print c / b }')"
