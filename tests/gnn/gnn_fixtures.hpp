@@ -12,8 +12,11 @@
 #include <string>
 #include <vector>
 
+#include <ATen/core/grad_mode.h>
+
 #include "core/config.hpp"
 #include "core/grid.hpp"
+#include "gnn/graph_network.hpp"
 #include "gnn/trainer.hpp"
 #include "tests/run_command.hpp"
 
@@ -33,6 +36,19 @@ inline std::shared_ptr<const Grid> small_grid() {
   for (int i = 0; i < 16; ++i) lats.push_back(84.375 - 11.25 * i);
   for (int j = 0; j < 32; ++j) lons.push_back(11.25 * j);
   return Grid::regular(GridKind::regular_ll, lats, lons);
+}
+
+// Gives a conditioned network the parameters of the plain one it extends (it has each of
+// them under the same name, plus its conditioning maps) and returns how many of its
+// parameter tensors are conditioning maps.
+inline int copy_into_conditioned(GraphNetwork& plain, GraphNetwork& conditioned) {
+  auto params = conditioned->named_parameters();
+  int maps = 0;
+  for (const auto& p : params)
+    if (p.key().find(".condition.") != std::string::npos) ++maps;
+  at::NoGradGuard no_grad;
+  for (const auto& p : plain->named_parameters()) params[p.key()].copy_(p.value());
+  return maps;
 }
 
 // Initialises MPI once for the process (finalised at exit) unless it already is.

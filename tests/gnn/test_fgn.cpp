@@ -63,16 +63,9 @@ TEST_CASE("conditional LayerNorm starts as the plain network and its maps receiv
   GraphNetwork plain(GraphNetworkSpec{2, 16, 2, 0.6}, *grid, 11, 4);
   GraphNetwork conditioned(GraphNetworkSpec{2, 16, 2, 0.6, 8}, *grid, 11, 4);
   // The conditioned network has exactly the plain parameters plus one map per LayerNorm.
-  auto params = conditioned->named_parameters();
-  int maps = 0;
-  for (const auto& p : params)
-    if (p.key().find(".condition.") != std::string::npos) ++maps;
+  const int maps = gale::test::copy_into_conditioned(plain, conditioned);
   CHECK(maps == 2 * (1 + 2 + 1 + 2 * 2 + 2));  // grid embed, encoder, grid update, 2 processor blocks, decoder
-  CHECK(params.size() == plain->named_parameters().size() + std::size_t(maps));
-  {
-    at::NoGradGuard no_grad;
-    for (const auto& p : plain->named_parameters()) params[p.key()].copy_(p.value());
-  }
+  CHECK(conditioned->named_parameters().size() == plain->named_parameters().size() + std::size_t(maps));
   const auto x = at::randn({3, 512, 11});
   const auto c = at::randn({3, 8});
   // Identity at initialisation (scale 1, shift 0): the same bits as the plain network.

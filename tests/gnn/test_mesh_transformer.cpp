@@ -175,21 +175,15 @@ TEST_CASE(
   at::manual_seed(1);
   GraphNetwork plain(transformer_spec(2, 2), *grid, 11, 4);
   GraphNetwork conditioned(transformer_spec(2, 2, 8), *grid, 11, 4);
-  auto params = conditioned->named_parameters();
-  int maps = 0;
-  for (const auto& p : params) {
-    CHECK(p.key().find("processor.") ==
-          std::string::npos);  // no GNN processor, no mesh edge embedding
+  for (const auto& p : conditioned->named_parameters()) {
+    // No GNN processor, no mesh edge embedding.
+    CHECK(p.key().find("processor.") == std::string::npos);
     CHECK(p.key().find("mesh_edge_embed.") == std::string::npos);
-    if (p.key().find(".condition.") != std::string::npos) ++maps;
   }
-  CHECK(maps == 2 * (1 + 2 + 1 + 2 * 2 +
-                     2));  // grid embed, encoder, grid update, 2 blocks x 2 norms, decoder
-  CHECK(params.size() == plain->named_parameters().size() + std::size_t(maps));
-  {
-    at::NoGradGuard no_grad;
-    for (const auto& p : plain->named_parameters()) params[p.key()].copy_(p.value());
-  }
+  const int maps = gale::test::copy_into_conditioned(plain, conditioned);
+  // Grid embed, encoder, grid update, 2 blocks x 2 norms, decoder.
+  CHECK(maps == 2 * (1 + 2 + 1 + 2 * 2 + 2));
+  CHECK(conditioned->named_parameters().size() == plain->named_parameters().size() + std::size_t(maps));
   const auto x = at::randn({3, 512, 11});
   const auto c = at::randn({3, 8});
   CHECK(at::equal(conditioned->forward(x, c), plain->forward(x)));
