@@ -43,6 +43,7 @@ struct GraphNetworkSpec {
   double radius_factor = 0.6;  // grid->mesh radius, in finest-mesh edge lengths
   int conditioning = 0;        // size of the conditioning vector (0: none, deterministic)
   std::string processor = "gnn";  // "gnn" (interaction networks) or "transformer"
+  static constexpr int kMaxAttentionHops = 32;  // training and checkpoint loading accept 1..this
   int attention_hops = 2;         // transformer: each mesh node attends to nodes within k hops
   int heads = 4;                  // transformer: attention heads (latent divisible by heads)
   bool transformer() const { return processor == "transformer"; }

@@ -115,7 +115,7 @@ Forecaster load_forecaster(const CheckpointFile& checkpoint, const std::string& 
     if (spec.network.transformer()) {
       spec.network.attention_hops = n.at("attention_hops").get<int>();
       spec.network.heads = n.at("heads").get<int>();
-      if (spec.network.attention_hops < 1 || spec.network.attention_hops > 255 || spec.network.heads < 1 ||
+      if (spec.network.attention_hops < 1 || spec.network.attention_hops > GraphNetworkSpec::kMaxAttentionHops || spec.network.heads < 1 ||
           spec.network.latent % spec.network.heads != 0)
         throw InputError(fmt::format("{}: invalid transformer metadata: attention_hops {}, heads {}, latent {}", path,
                                      spec.network.attention_hops, spec.network.heads, spec.network.latent));

@@ -272,7 +272,7 @@ TrainingSpec parse_training_config(const Config& config) {
     // The processor: interaction networks (gnn) or GenCast's k-hop mesh transformer.
     spec.network.processor = n.get_choice("processor", "gnn", {"gnn", "transformer"});
     if (spec.network.transformer()) {
-      spec.network.attention_hops = int(n.get_long("attention_hops", 2, 1, 32));
+      spec.network.attention_hops = int(n.get_long("attention_hops", 2, 1, GraphNetworkSpec::kMaxAttentionHops));
       spec.network.heads = int(n.get_long("heads", 4, 1, 64));
       if (spec.network.latent % spec.network.heads != 0)
         n.at(n.has("heads") ? "heads" : "latent")

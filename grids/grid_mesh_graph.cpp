@@ -114,19 +114,7 @@ BipartiteGraph mesh_to_grid_graph(const MeshLocation& location) {
 
 std::vector<float> BipartiteGraph::edge_features(const std::vector<Vec3>& sender_xyz,
                                                  const std::vector<Vec3>& receiver_xyz) const {
-  std::vector<Vec3> d(size());
-  double longest = 0;
-#pragma omp parallel for reduction(max : longest)
-  for (std::size_t e = 0; e < size(); ++e) {
-    d[e] = displacement_in_receiver_frame(sender_xyz[senders[e]], receiver_xyz[receivers[e]]);
-    longest = std::max(longest, norm(d[e]));
-  }
-  std::vector<float> out(size() * 4);
-  for (std::size_t e = 0; e < size(); ++e) {
-    out[4 * e] = float(norm(d[e]) / longest);
-    for (int k = 0; k < 3; ++k) out[4 * e + 1 + k] = float(d[e][k] / longest);
-  }
-  return out;
+  return relative_position_features(senders, sender_xyz, receivers, receiver_xyz);
 }
 
 }  // namespace gale

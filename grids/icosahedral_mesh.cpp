@@ -134,6 +134,27 @@ Vec3 displacement_in_receiver_frame(const Vec3& sender, const Vec3& receiver) {
   return rotate(sender) - rotate(receiver);
 }
 
+std::vector<float> relative_position_features(const std::vector<std::uint32_t>& senders,
+                                              const std::vector<Vec3>& sender_xyz,
+                                              const std::vector<std::uint32_t>& receivers,
+                                              const std::vector<Vec3>& receiver_xyz) {
+  const std::size_t n = senders.size();
+  std::vector<Vec3> d(n);
+  double longest = 0;
+#pragma omp parallel for reduction(max : longest)
+  for (std::size_t e = 0; e < n; ++e) {
+    d[e] = displacement_in_receiver_frame(sender_xyz[senders[e]], receiver_xyz[receivers[e]]);
+    longest = std::max(longest, norm(d[e]));
+  }
+  if (longest == 0) longest = 1;  // self pairs only: all zeros
+  std::vector<float> out(n * 4);
+  for (std::size_t e = 0; e < n; ++e) {
+    out[4 * e] = float(norm(d[e]) / longest);
+    for (int k = 0; k < 3; ++k) out[4 * e + 1 + k] = float(d[e][k] / longest);
+  }
+  return out;
+}
+
 std::vector<float> MultiMesh::edge_features() const {
   std::vector<float> out;
   out.reserve(edges.size() * 4);

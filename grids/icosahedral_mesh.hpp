@@ -58,4 +58,12 @@ std::vector<double> node_areas(const TriangularMesh& mesh);
 // edges): rotates `receiver` onto (1, 0, 0) first by -lon about z, then by lat about y.
 Vec3 displacement_in_receiver_frame(const Vec3& sender, const Vec3& receiver);
 
+// GraphCast edge features of the directed pairs senders[e] -> receivers[e]: chord length,
+// then the displacement in the receiver's local frame, all divided by the longest pair (all
+// zeros when every pair is a node with itself). [pairs x 4]
+std::vector<float> relative_position_features(const std::vector<std::uint32_t>& senders,
+                                              const std::vector<Vec3>& sender_xyz,
+                                              const std::vector<std::uint32_t>& receivers,
+                                              const std::vector<Vec3>& receiver_xyz);
+
 }  // namespace gale

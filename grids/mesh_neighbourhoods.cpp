@@ -56,20 +56,7 @@ Neighbourhoods mesh_neighbourhoods(std::size_t nodes, const EdgeList& edges, int
 }
 
 std::vector<float> Neighbourhoods::pair_features(const std::vector<Vec3>& vertices) const {
-  std::vector<Vec3> displacement(size());
-  double longest = 0;
-  for (std::size_t e = 0; e < size(); ++e) {
-    displacement[e] = displacement_in_receiver_frame(vertices[senders[e]], vertices[receivers[e]]);
-    longest = std::max(longest, norm(displacement[e]));
-  }
-  if (longest == 0) longest = 1;  // only self pairs (hops 0): all zeros
-  std::vector<float> out;
-  out.reserve(size() * 4);
-  for (const auto& d : displacement) {
-    out.push_back(float(norm(d) / longest));
-    for (int k = 0; k < 3; ++k) out.push_back(float(d[k] / longest));
-  }
-  return out;
+  return relative_position_features(senders, vertices, receivers, vertices);
 }
 
 }  // namespace gale

@@ -20,11 +20,10 @@ std::unique_ptr<Stepper> make_gnn_stepper(const std::string& checkpoint, int thr
   if (sampler) {
     read_sampler_settings(*sampler, *diffusion, false);
     try {
-      diffusion->validate();
+      stepper->set_sampler(diffusion->sampler_kind, diffusion->sampler);  // validates
     } catch (const ConfigError& e) {
       sampler->fail(e.what());
     }
-    stepper->set_sampler(diffusion->sampler_kind, diffusion->sampler);
   }
   return stepper;
 }

@@ -97,7 +97,6 @@ void Verification::add_case(const State& forecast, const State& truth, const Sta
       for (std::size_t r = 0; r < region_weights.size(); ++r) {
         const auto& w = region_weights[r];
         auto& sum = sums_[{key, lead, options_.regions[r]}];
-        sum.members = members;
         const auto d = deterministic_scores(mean.data(), y, w);
         sum.w += d.weight;
         sum.bias += d.bias * d.weight;

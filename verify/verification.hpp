@@ -64,7 +64,6 @@ class Verification {
     double climatology_w = 0, climatology_mse = 0;
     std::vector<double> ranks;
     std::map<double, std::pair<double, double>> brier;  // threshold -> (weight, sum)
-    std::size_t members = 0;
   };
   VerifyOptions options_;
   std::map<std::tuple<std::string, double, std::string>, Sums> sums_;

@@ -17,7 +17,9 @@
 #include "core/config.hpp"
 #include "core/grid.hpp"
 #include "gnn/graph_network.hpp"
+#include "gnn/model_io.hpp"
 #include "gnn/trainer.hpp"
+#include "grids/cells.hpp"
 #include "tests/run_command.hpp"
 
 namespace gale::test {
@@ -118,5 +120,33 @@ inline TrainedModel train_tiny_model(const std::string& name, int steps, const s
   auto result = train_forecaster(MPI_COMM_WORLD, parse_training_config(tiny_training_config(out, steps, extra)), false);
   return TrainedModel{out, result};
 }
+
+// The mean of the first and of the last `n` of a run's training losses.
+inline std::pair<double, double> first_and_last_mean(const std::vector<double>& losses, std::size_t n) {
+  double first = 0, last = 0;
+  for (std::size_t i = 0; i < n; ++i) first += losses[i] / double(n), last += losses[losses.size() - 1 - i] / double(n);
+  return {first, last};
+}
+
+// What a held-out check of a tiny trained model (trained with `steps` and `extra`, see
+// train_tiny_model) needs: its resolved config, the trained model, the same network at the
+// trainer's initial weights, the nature run, the test period's start times and the latitude
+// weights [1, points].
+struct HeldOutCase {
+  HeldOutCase(const TrainedModel& t, int steps, const std::string& extra)
+      : spec(parse_training_config(tiny_training_config(t.file, steps, extra))),
+        trained(load_forecaster(t.file)),
+        initial((at::manual_seed(spec.seed), Forecaster(trained->spec(), trained->grid(), trained->stats()))),
+        data(training_files(spec), spec.variables),
+        starts(sample_times(data, spec.test, spec.step, 1)) {
+    const auto lat = latitude_weights(*data.grid());
+    weights = at::tensor(std::vector<float>(lat.begin(), lat.end())).reshape({1, -1});
+  }
+  TrainingSpec spec;
+  Forecaster trained, initial;
+  DatasetIndex data;
+  std::vector<TimePoint> starts;
+  at::Tensor weights;
+};
 
 }  // namespace gale::test

@@ -107,21 +107,18 @@ TEST_CASE("a tiny diffusion model trained on the nature run lowers its held-out 
   const auto& t = trained_diffusion();
   const auto& losses = t.result.losses;
   REQUIRE(losses.size() == std::size_t(kSteps));
-  double first = 0, last = 0;
-  for (int i = 0; i < 20; ++i) first += losses[std::size_t(i)] / 20, last += losses[losses.size() - 1 - std::size_t(i)] / 20;
+  const auto [first, last] = gale::test::first_and_last_mean(losses, 20);
 
   // Held-out EDM loss (test period, 8 starts x 8 noise draws each) of the trained model
   // against the same network at its initial weights.
-  const auto spec = parse_training_config(tiny_training_config(t.file, kSteps, kDiffusion));
-  auto model = load_forecaster(t.file);
+  const gale::test::HeldOutCase h(t, kSteps, kDiffusion);
+  const auto& spec = h.spec;
+  const auto& data = h.data;
+  const auto& starts = h.starts;
+  const auto weights = h.weights.expand({4, -1});
+  auto model = h.trained, initial = h.initial;
   REQUIRE(model->spec().diffusion);
-  at::manual_seed(spec.seed);  // the trainer's initial weights
-  Forecaster initial(model->spec(), model->grid(), model->stats());
-  const DatasetIndex data(training_files(spec), spec.variables);
-  const auto starts = sample_times(data, spec.test, spec.step, 1);
   REQUIRE(starts.size() >= 8);
-  const auto lat = latitude_weights(*data.grid());
-  const auto weights = at::tensor(std::vector<float>(lat.begin(), lat.end())).reshape({1, -1}).expand({4, -1});
   const std::int64_t K = 8, V = 4, P = 512;
   at::NoGradGuard no_grad;
   auto held_out = [&](ForecasterImpl& f) {

@@ -160,21 +160,18 @@ TEST_CASE("a tiny generator trained on the nature run lowers its CRPS and keeps 
   const auto& t = trained_fgn();
   const auto& losses = t.result.losses;
   REQUIRE(losses.size() == std::size_t(kSteps));
-  double first = 0, last = 0;
-  for (int i = 0; i < 10; ++i) first += losses[std::size_t(i)] / 10, last += losses[losses.size() - 1 - std::size_t(i)] / 10;
+  const auto [first, last] = gale::test::first_and_last_mean(losses, 10);
 
   // Held-out CRPS (test period, 4 members, one step) of the trained generator against the
   // same network at its initial weights.
-  const auto spec = parse_training_config(tiny_training_config(t.file, kSteps, kFgn));
-  auto model = load_forecaster(t.file);
+  const gale::test::HeldOutCase h(t, kSteps, kFgn);
+  const auto& spec = h.spec;
+  const auto& data = h.data;
+  const auto& starts = h.starts;
+  const auto& weights = h.weights;
+  auto model = h.trained, initial = h.initial;
   REQUIRE(model->spec().generative());
-  at::manual_seed(spec.seed);  // the trainer's initial weights
-  Forecaster initial(model->spec(), model->grid(), model->stats());
-  const DatasetIndex data(training_files(spec), spec.variables);
-  const auto starts = sample_times(data, spec.test, spec.step, 1);
   REQUIRE(starts.size() >= 8);
-  const auto lat = latitude_weights(*data.grid());
-  const auto weights = at::tensor(std::vector<float>(lat.begin(), lat.end())).reshape({1, -1});
   const std::int64_t M = 4, V = 4, P = 512;
   at::NoGradGuard no_grad;
   model->eval();

@@ -18,6 +18,11 @@ std::set<Pair> pairs(const Neighbourhoods& n) {
   for (std::size_t e = 0; e < n.size(); ++e) out.insert({n.senders[e], n.receivers[e]});
   return out;
 }
+std::set<Pair> edge_pairs(const EdgeList& edges) {
+  std::set<Pair> out;
+  for (std::size_t e = 0; e < edges.size(); ++e) out.insert({edges.senders[e], edges.receivers[e]});
+  return out;
+}
 std::map<std::uint32_t, int> receiver_counts(const Neighbourhoods& n) {
   std::map<std::uint32_t, int> out;
   for (const auto r : n.receivers) ++out[r];
@@ -29,9 +34,7 @@ TEST_CASE("one hop is each node's mesh neighbours plus itself") {
   const auto mesh = mesh_hierarchy(3).back();
   const auto edges = mesh_edges(mesh);
   const auto n = mesh_neighbourhoods(mesh.vertices.size(), edges, 1);
-  std::set<Pair> expected;
-  for (std::size_t e = 0; e < edges.size(); ++e)
-    expected.insert({edges.senders[e], edges.receivers[e]});
+  auto expected = edge_pairs(edges);
   for (std::uint32_t i = 0; i < mesh.vertices.size(); ++i) expected.insert({i, i});
   CHECK(pairs(n) == expected);
   CHECK(n.size() == expected.size());  // no duplicates
@@ -45,9 +48,7 @@ TEST_CASE("two hops: within two edges, symmetric, sorted by receiver, icosahedra
   const auto mesh = mesh_hierarchy(2).back();
   const auto edges = mesh_edges(mesh);
   const auto n = mesh_neighbourhoods(mesh.vertices.size(), edges, 2);
-  std::set<Pair> one_hop;
-  for (std::size_t e = 0; e < edges.size(); ++e)
-    one_hop.insert({edges.senders[e], edges.receivers[e]});
+  const auto one_hop = edge_pairs(edges);
   const auto all = pairs(n);
   CHECK(all.size() == n.size());
   for (std::size_t e = 0; e < n.size(); ++e) {
