@@ -3,23 +3,18 @@
 // and the check that ncdump, cdo and xarray read a file cleanly (every warning an error).
 #include <catch2/catch.hpp>
 #include <netcdf.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "tests/run_command.hpp"
+#include "tests/scratch_dir.hpp"
 
 namespace gale::test {
 
-// <temp>/gale-<name>-<pid>, empty.
-inline std::filesystem::path fresh_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("gale-" + name + "-" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
+// <scratch root>/<name>, empty (removed at exit with the scratch root).
+inline std::filesystem::path fresh_dir(const std::string& name) { return scratch_dir(name); }
 
 // All values of variable `name` in `path`, as floats.
 inline std::vector<float> read_floats(const std::string& path, const std::string& name) {

@@ -20,11 +20,13 @@
 #include "core/hash.hpp"
 #include "export/netcdf_writer.hpp"
 #include "ingest/selection.hpp"
+#include "tests/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
-const fs::path kDir = fs::temp_directory_path() / ("gale-ensemble-" + std::to_string(::getpid()));
+// Shared with the mpirun'd gale ranks, which this process waits for: they never outlive it.
+const fs::path kDir = gale::test::scratch_root() / "ensemble";
 
 int run(const std::string& args, std::string* out = nullptr) {
   const std::string cmd = "cd " + kDir.string() + " && " + args + " 2>&1";

@@ -18,16 +18,12 @@
 #include "grids/gaussian.hpp"
 #include "ingest/field.hpp"
 #include "ingest/selection.hpp"
+#include "tests/scratch_dir.hpp"
 
 namespace gale::test {
 
-inline std::filesystem::path export_dir(const std::string& tag) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("gale-test-export-" + tag + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
+// <scratch root>/export-<tag>, empty.
+inline std::filesystem::path export_dir(const std::string& tag) { return scratch_dir("export-" + tag); }
 
 // Every file in `dir` (to prove that a failed write left nothing behind).
 inline std::vector<std::string> files_in(const std::filesystem::path& dir) {

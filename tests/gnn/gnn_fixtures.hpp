@@ -21,6 +21,7 @@
 #include "gnn/trainer.hpp"
 #include "grids/cells.hpp"
 #include "tests/run_command.hpp"
+#include "tests/scratch_dir.hpp"
 
 namespace gale::test {
 
@@ -63,10 +64,11 @@ inline void ensure_mpi() {
   }
 }
 
+// The tiny nature run's directory, made once per process in its scratch root (so removed
+// at exit; the MPI tests' ranks, children of this process, are done with it by then).
 inline const std::filesystem::path& gnn_test_dir() {
   static const std::filesystem::path dir = [] {
-    auto d = std::filesystem::temp_directory_path() / ("gale-gnn-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(d);
+    const auto d = scratch_dir("gnn");
     std::ofstream(d / "nr.yaml") << "naturerun:\n  model: {truncation: 10, dt_minutes: 30, seed: 11, jet_speed: 15, forcing_rms: 5.0e-11}\n"
                                     "  start: 2001-01-01T00\n  spinup_days: 20\n  length_days: 40\n"
                                     "  file_span: day\n";

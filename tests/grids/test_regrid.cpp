@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "../data.hpp"
+#include "../scratch_dir.hpp"
 #include "grids/cells.hpp"
 #include "grids/gaussian.hpp"
 #include "grids/regrid.hpp"
@@ -129,7 +130,7 @@ TEST_CASE("regional sources are refused for the global mesh") {
 }
 
 TEST_CASE("weights are cached on disk and rebuilt when the file is damaged") {
-  const auto dir = std::filesystem::temp_directory_path() / ("gale-cache-" + std::to_string(::getpid()));
+  const auto dir = gale::test::scratch_root() / "regrid-cache";
   std::filesystem::remove_all(dir);
   RegridCache cache(dir.string());
   const auto src = latlon(10), dst = latlon(30);
@@ -158,7 +159,7 @@ TEST_CASE("weights are cached on disk and rebuilt when the file is damaged") {
 TEST_CASE("the south->north sample and its north->south copy regrid identically") {
   GALE_REQUIRE_DATA();
   const auto sn_path = gale::test::data_file("ll_sn_scanning_mode.grib");
-  const auto ns_path = (std::filesystem::temp_directory_path() / ("gale-ns-" + std::to_string(::getpid()) + ".grib")).string();
+  const auto ns_path = (gale::test::scratch_root() / "ns.grib").string();
   {
     std::ifstream in(sn_path, std::ios::binary);
     const std::string bytes((std::istreambuf_iterator<char>(in)), {});

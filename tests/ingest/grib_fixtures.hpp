@@ -10,11 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/scratch_dir.hpp"
+
 namespace gale::test {
 
+// <scratch root>/<tag>, made if absent.
 inline std::filesystem::path temp_dir(const std::string& tag) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("gale-test-" + tag + "-" + std::to_string(::getpid()));
+  auto dir = scratch_root() / tag;
   std::filesystem::create_directories(dir);
   return dir;
 }

@@ -16,6 +16,7 @@
 
 #include "core/errors.hpp"
 #include "ingest/netcdf_reader.hpp"
+#include "tests/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono;
@@ -29,7 +30,7 @@ const fs::path kData = GALE_SHARED_DATA;
 struct TempDir {
   fs::path path;
   TempDir() {
-    path = fs::temp_directory_path() / ("gale_test_netcdf_" + std::to_string(::getpid()));
+    path = gale::test::scratch_root() / "netcdf-reader";
     fs::create_directories(path);
   }
   ~TempDir() {

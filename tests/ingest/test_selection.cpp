@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "../data.hpp"
+#include "../scratch_dir.hpp"
 #include "core/errors.hpp"
 #include "export/netcdf_writer.hpp"
 #include "ingest/selection.hpp"
@@ -78,7 +79,7 @@ TEST_CASE("physical range checks reject wrong units") {
   const auto t0 = parse_iso8601("2020-01-01");
   State celsius(1, {t0}, {parse_variable_key("t850")}, grid, t0);
   celsius.data().fill(12.5f);
-  const auto path = (std::filesystem::temp_directory_path() / ("gale-celsius-" + std::to_string(::getpid()) + ".nc")).string();
+  const auto path = (gale::test::scratch_root() / "celsius.nc").string();
   write_state_netcdf(celsius, path);
   std::vector<std::unique_ptr<Reader>> readers;
   readers.push_back(open_reader(path));

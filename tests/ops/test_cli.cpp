@@ -9,13 +9,14 @@
 
 #include "../data.hpp"
 #include "../run_command.hpp"
+#include "../scratch_dir.hpp"
 
 namespace {
 gale::test::CommandResult run_gale(const std::string& args) {
   return gale::test::run_command(std::string(GALE_BINARY) + " " + args);
 }
 std::string config(const std::string& name, const std::string& text) {
-  const auto path = std::filesystem::temp_directory_path() / ("gale-cli-" + name + ".yaml");
+  const auto path = gale::test::scratch_root() / ("cli-" + name + ".yaml");
   std::ofstream(path) << text;
   return path.string();
 }

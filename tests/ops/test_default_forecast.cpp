@@ -12,6 +12,7 @@
 
 #include "core/hash.hpp"
 #include "tests/run_command.hpp"
+#include "tests/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 using gale::test::run_command;
@@ -33,9 +34,7 @@ std::string replace_all(std::string text, const std::string& from, const std::st
 
 TEST_CASE("the default forecast config runs end to end on 2 ranks with products, provenance and scores") {
   const fs::path source = GALE_SOURCE_DIR;
-  const auto dir = fs::temp_directory_path() / ("gale-default-" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const auto dir = gale::test::scratch_dir("default");
   // A short nature run (60 days of spin-up, then 4 days) instead of the year the default uses.
   std::ofstream(dir / "naturerun.yaml") << "naturerun:\n  model: {truncation: 42, dt_minutes: 15, seed: 20240601}\n"
                                            "  start: 2000-01-01T00\n  spinup_days: 60\n  length_days: 4\n"

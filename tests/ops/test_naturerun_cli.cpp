@@ -8,14 +8,13 @@
 #include <fstream>
 
 #include "../run_command.hpp"
+#include "../scratch_dir.hpp"
 #include "core/errors.hpp"
 #include "ingest/selection.hpp"
 
 TEST_CASE("gale naturerun writes ERA5-like NetCDF and a GRIB2 ensemble that ingest reads back") {
   namespace fs = std::filesystem;
-  const auto dir = fs::temp_directory_path() / ("gale-naturerun-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const auto dir = gale::test::scratch_dir("naturerun");
   const auto cfg = (dir / "nr.yaml").string();
   std::ofstream(cfg) << "naturerun:\n  model: {truncation: 21, dt_minutes: 30, seed: 7}\n"
                         "  start: 2001-02-27T00\n  spinup_days: 5\n  length_days: 3\n  file_span: month\n"
@@ -69,13 +68,14 @@ TEST_CASE("gale naturerun writes ERA5-like NetCDF and a GRIB2 ensemble that inge
 }
 
 TEST_CASE("gale naturerun rejects bad configs before running") {
-  const auto cfg = (std::filesystem::temp_directory_path() / "gale-nr-bad.yaml").string();
+  const auto dir = gale::test::scratch_dir("naturerun-bad");
+  const auto cfg = (dir / "nr.yaml").string(), output = (dir / "out").string();
   std::ofstream(cfg) << "naturerun:\n  model: {truncation: 21, forcing_n_max: 40}\n";
   std::string out;
-  CHECK(gale::test::run_gale("naturerun -c " + cfg + " -o /tmp/gale-nr-bad", out) == 2);
+  CHECK(gale::test::run_gale("naturerun -c " + cfg + " -o " + output, out) == 2);
   CHECK_THAT(out, Catch::Contains("naturerun.model.forcing_n_max: must not exceed the truncation T21"));
   out.clear();
   std::ofstream(cfg) << "naturerun:\n  output_hours: 5.1\n";
-  CHECK(gale::test::run_gale("naturerun -c " + cfg + " -o /tmp/gale-nr-bad", out) == 2);
+  CHECK(gale::test::run_gale("naturerun -c " + cfg + " -o " + output, out) == 2);
   CHECK_THAT(out, Catch::Contains("whole number of model steps"));
 }

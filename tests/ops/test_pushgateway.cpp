@@ -24,13 +24,14 @@
 #include <thread>
 
 #include "../run_command.hpp"
+#include "../scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 using gale::test::run_command;
 
 namespace {
 
-const fs::path kDir = fs::temp_directory_path() / ("gale-pushgateway-" + std::to_string(::getpid()));
+const fs::path kDir = gale::test::scratch_root() / "pushgateway";
 
 // A port nobody listens on right now (bound to 0, read back, closed).
 int free_port() {

@@ -16,12 +16,13 @@
 #include <thread>
 
 #include "../run_command.hpp"
+#include "../scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 using gale::test::run_command;
 
 namespace {
-const fs::path kDir = fs::temp_directory_path() / ("gale-schedule-" + std::to_string(::getpid()));
+const fs::path kDir = gale::test::scratch_root() / "schedule";
 
 // A "forecast" that records its cycle and writes one verified product.
 const char* kCommand =

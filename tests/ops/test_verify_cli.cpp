@@ -10,6 +10,7 @@
 
 #include "../data.hpp"
 #include "../run_command.hpp"
+#include "../scratch_dir.hpp"
 #include "export/netcdf_writer.hpp"
 #include "ingest/selection.hpp"
 #include "verify/plots.hpp"
@@ -17,9 +18,7 @@
 TEST_CASE("gale verify scores a forecast file against GRIB truth and a NetCDF climatology") {
   GALE_REQUIRE_DATA();
   namespace fs = std::filesystem;
-  const auto dir = fs::temp_directory_path() / ("gale-verify-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const auto dir = gale::test::scratch_dir("verify");
   const std::string eda = gale::test::data_file("era5-levels-members.grib");
   // A forecast file: the ten EDA members at 00 UTC persisted to +12..+36 h.
   std::vector<std::unique_ptr<gale::Reader>> readers;

@@ -13,6 +13,7 @@
 
 #include "../data.hpp"
 #include "../run_command.hpp"
+#include "../scratch_dir.hpp"
 #include "core/errors.hpp"
 #include "core/lexicon.hpp"
 #include "core/state.hpp"
@@ -88,10 +89,7 @@ double numpy_percentile(std::vector<double> x, double q) {
 }
 
 fs::path temp_dir(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("gale-test-hazards-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
+  return gale::test::scratch_dir("hazards-" + name);
 }
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {

@@ -16,6 +16,7 @@
 #include "../data.hpp"
 #include "core/errors.hpp"
 #include "tests/png_checks.hpp"
+#include "tests/scratch_dir.hpp"
 #include "core/grid.hpp"
 #include "ingest/grib_reader.hpp"
 #include "products/maps.hpp"
@@ -55,14 +56,14 @@ std::shared_ptr<const Grid> one_degree() {
 std::vector<float> latitudes(const Grid& g) { return std::vector<float>(g.lat().begin(), g.lat().end()); }
 
 fs::path temp_dir() {
-  const auto dir = fs::temp_directory_path() / ("gale-maps-" + std::to_string(::getpid()));
+  const auto dir = gale::test::scratch_root() / "maps";
   fs::create_directories(dir);
   return dir;
 }
 
-// GALE_KEEP_TEST_OUTPUT=1 keeps the PNGs for a look.
+// GALE_KEEP_TEST_FILES=1 keeps the PNGs for a look (and the scratch root they are in).
 void cleanup(const fs::path& dir) {
-  if (!std::getenv("GALE_KEEP_TEST_OUTPUT")) fs::remove_all(dir);
+  if (!gale::test::keep_test_files()) fs::remove_all(dir);
 }
 
 bool no_temporaries(const fs::path& dir) {

@@ -11,6 +11,7 @@
 
 #include "core/errors.hpp"
 #include "tests/png_checks.hpp"
+#include "tests/scratch_dir.hpp"
 #include "verify/plots.hpp"
 
 namespace {
@@ -41,9 +42,7 @@ std::vector<gale::ScoreRow> synthetic_rows(double rmse_scale) {
 }  // namespace
 
 TEST_CASE("verification plots are PNGs with content; scorecard colours follow the reference") {
-  const auto dir = fs::temp_directory_path() / ("gale-plots-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const auto dir = gale::test::scratch_dir("plots");
   const auto rows = synthetic_rows(1.0);
 
   SECTION("score against lead time") {
