@@ -223,6 +223,10 @@ int rollout_at(const std::vector<std::pair<int, int>>& schedule, int step) {
   return length;
 }
 
+bool is_conditioning_map(const std::string& parameter_name) {
+  return parameter_name.find(".condition.") != std::string::npos;
+}
+
 double learning_rate_at(const TrainingSpec& spec, int step) {
   if (step < spec.warmup_steps) return spec.learning_rate * double(step + 1) / spec.warmup_steps;
   const double span = std::max(1, spec.steps - spec.warmup_steps);
@@ -326,12 +330,17 @@ TrainingSpec parse_training_config(const Config& config) {
   }
   if (node.has("optimiser")) {
     const auto o = node.at("optimiser");
-    o.allow_only({"learning_rate", "min_learning_rate", "warmup_steps", "weight_decay", "clip_norm"});
+    o.allow_only({"learning_rate", "min_learning_rate", "warmup_steps", "weight_decay", "clip_norm",
+                  "backbone_learning_rate_scale"});
     spec.learning_rate = o.get_double("learning_rate", spec.learning_rate, 1e-8, 1);
     spec.min_learning_rate = o.get_double("min_learning_rate", spec.min_learning_rate, 0, spec.learning_rate);
     spec.warmup_steps = int(o.get_long("warmup_steps", spec.warmup_steps, 1, 1000000));
     spec.weight_decay = o.get_double("weight_decay", spec.weight_decay, 0, 10);
     spec.clip_norm = o.get_double("clip_norm", spec.clip_norm, 1e-6, 1e6);
+    if (o.has("backbone_learning_rate_scale")) {
+      if (!generator) o.at("backbone_learning_rate_scale").fail("only for train.model: fgn");
+      spec.backbone_learning_rate_scale = o.get_double("backbone_learning_rate_scale", 1.0, 0, 1);
+    }
   }
   spec.steps = int(node.get_long("steps", spec.steps, 1, 100000000));
   spec.batch_size = int(node.get_long("batch_size", spec.batch_size, 1, 4096));
@@ -486,10 +495,23 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
   }
   model->to_device(device);
   model->train();
-  auto parameters = model->parameters();
-  torch::optim::AdamW optimiser(parameters, torch::optim::AdamWOptions(spec.learning_rate)
-                                                .betas({0.9, 0.95})
-                                                .weight_decay(spec.weight_decay));
+  // One parameter group in module order, as every committed checkpoint was trained; with a
+  // backbone_learning_rate_scale below 1, two: the noise-conditioning maps at the scheduled
+  // learning rate, then the backbone at that fraction of it (frozen, and left out, at 0).
+  const bool split = spec.backbone_learning_rate_scale < 1;
+  std::vector<at::Tensor> parameters, backbone;  // the trained ones; the backbone's when split
+  for (const auto& p : model->named_parameters())
+    (!split || is_conditioning_map(p.key()) ? parameters : backbone).push_back(p.value());
+  std::vector<torch::optim::OptimizerParamGroup> groups{torch::optim::OptimizerParamGroup(parameters)};
+  if (split && spec.backbone_learning_rate_scale > 0) {
+    groups.emplace_back(backbone);
+    parameters.insert(parameters.end(), backbone.begin(), backbone.end());
+  }
+  if (spec.backbone_learning_rate_scale == 0)
+    for (auto& p : backbone) p.requires_grad_(false);
+  torch::optim::AdamW optimiser(groups, torch::optim::AdamWOptions(spec.learning_rate)
+                                            .betas({0.9, 0.95})
+                                            .weight_decay(spec.weight_decay));
   if (resuming && !previous.optimiser.empty()) {
     torch::serialize::InputArchive archive;
     archive.load_from(previous.optimiser.data(), previous.optimiser.size());
@@ -564,7 +586,10 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
     Batch batch = next.get();  // prefetched while the previous step computed
     if (step + 1 < spec.steps) next = std::async(std::launch::async, batch_for, step + 1);
     const double lr = learning_rate_at(spec, step);
-    for (auto& group : optimiser.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    auto& param_groups = optimiser.param_groups();
+    for (std::size_t g = 0; g < param_groups.size(); ++g)  // group 1, when there, is the backbone
+      static_cast<torch::optim::AdamWOptions&>(param_groups[g].options())
+          .lr(g == 0 ? lr : lr * spec.backbone_learning_rate_scale);
     optimiser.zero_grad();
     // Each rank's loss is its share of the global batch mean, so the summed gradient is
     // the gradient of the global mean whatever the rank count.

@@ -61,6 +61,10 @@ struct TrainingSpec {
   std::optional<DiffusionSpec> diffusion;  // set for model diffusion (network.conditioning = its embedding)
   std::map<std::string, double> variable_weights;  // key -> weight (default 1)
   double learning_rate = 1e-3, min_learning_rate = 1e-5, weight_decay = 0.1, clip_norm = 1.0;
+  // fgn: the learning rate of everything but the noise-conditioning maps, as a fraction of
+  // learning_rate (0 freezes the backbone: the deterministic model's mean is kept while the
+  // maps learn the spread).
+  double backbone_learning_rate_scale = 1.0;
   int warmup_steps = 100;
   int steps = 1000;
   int batch_size = 4;  // global, over all ranks
@@ -96,6 +100,8 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
 
 // Rollout length in force at an optimiser step.
 int rollout_at(const std::vector<std::pair<int, int>>& schedule, int step);
+// Whether a parameter (by its module path) belongs to a conditional LayerNorm's map.
+bool is_conditioning_map(const std::string& parameter_name);
 // Warm-up then cosine decay.
 double learning_rate_at(const TrainingSpec& spec, int step);
 

@@ -313,3 +313,67 @@ TEST_CASE("generator checkpoints round-trip, carry model fgn, and resume bit for
                                    false),
                   ConfigError);
 }
+
+TEST_CASE("a frozen backbone keeps the deterministic weights while the noise maps learn a spread") {
+  ensure_mpi();
+  // The tiny config's optimiser with a backbone learning-rate scale.
+  auto with_scale = [](const std::string& out, int steps, const std::string& scale, const std::string& extra) {
+    auto yaml = gale::test::tiny_training_yaml(out, steps, extra);
+    const std::string weight_decay = "weight_decay: 0.0}";
+    yaml.replace(yaml.find(weight_decay), weight_decay.size(),
+                 "weight_decay: 0.0, backbone_learning_rate_scale: " + scale + "}");
+    return parse_training_config(Config::from_string(yaml, "tiny-train.yaml"));
+  };
+  const auto det = gnn_test_path("frozen-det.gale"), frozen = gnn_test_path("frozen-fgn.gale");
+  train_forecaster(MPI_COMM_WORLD, parse_training_config(tiny_training_config(det, 3)), false);
+  const auto from_det = kFgn + "  init_from: " + det + "\n";
+  const auto run = train_forecaster(MPI_COMM_WORLD, with_scale(frozen, 30, "0", from_det), false);
+  REQUIRE(run.losses.size() == 30);
+
+  // Every backbone parameter is the deterministic model's, bit for bit; the maps moved off zero.
+  auto deterministic = load_forecaster(det), generator = load_forecaster(frozen);
+  auto det_params = deterministic->named_parameters();
+  int maps = 0, backbone = 0;
+  for (const auto& p : generator->named_parameters()) {
+    if (is_conditioning_map(p.key())) {
+      ++maps;
+      CHECK(p.value().abs().max().item<double>() > 1e-4);
+    } else {
+      ++backbone;
+      INFO(p.key());
+      CHECK(at::equal(p.value(), det_params[p.key()]));
+    }
+  }
+  CHECK(maps > 0);
+  CHECK(backbone == int(det_params.size()));
+
+  // Its members differ: two noise draws give two forecasts.
+  {
+    at::NoGradGuard no_grad;
+    generator->eval();
+    const auto x = at::randn({2, 4, 512}) * 5 + at::tensor({5e4f, 0.f, 0.f, 250.f}).reshape({1, 4, 1});
+    const TimePoint t = parse_iso8601("2001-02-05T00");
+    const auto y = generator->forward(x, x, {t, t}, at::randn({2, 8}));
+    CHECK((y[0] - y[1]).abs().max().item<double>() > 1e-3);
+  }
+
+  // A scale between 0 and 1 trains the backbone too, and resumes bit for bit with its two
+  // parameter groups.
+  const auto whole = gnn_test_path("scaled-whole.gale"), split = gnn_test_path("scaled-split.gale");
+  const auto w = train_forecaster(MPI_COMM_WORLD, with_scale(whole, 4, "0.1", from_det), false);
+  train_forecaster(MPI_COMM_WORLD, with_scale(split, 2, "0.1", from_det), false);
+  const auto s = train_forecaster(MPI_COMM_WORLD, with_scale(split, 4, "0.1", from_det), true);
+  CHECK(s.steps_run == 2);
+  CHECK(w.losses == s.losses);
+  CHECK(read_checkpoint_file(whole).weights == read_checkpoint_file(split).weights);
+  auto scaled = load_forecaster(whole);
+  bool backbone_moved = false;
+  for (const auto& p : scaled->named_parameters())
+    if (!is_conditioning_map(p.key()) && !at::equal(p.value(), det_params[p.key()])) backbone_moved = true;
+  CHECK(backbone_moved);
+
+  // Only a generator has maps to spare: the key is refused for the deterministic model.
+  auto yaml = gale::test::tiny_training_yaml(det, 3);
+  yaml.replace(yaml.find("weight_decay: 0.0}"), 18, "weight_decay: 0.0, backbone_learning_rate_scale: 0.5}");
+  CHECK_THROWS_AS(parse_training_config(Config::from_string(yaml, "tiny-train.yaml")), ConfigError);
+}
