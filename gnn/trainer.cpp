@@ -126,7 +126,7 @@ Batch load_batch(const DatasetIndex& data, const std::vector<TimePoint>& times, 
 // (x - truth at the previous step) / difference scale; mean over samples, rollout steps,
 // variables and points, weighted as the MSE.
 at::Tensor generator_rollout_loss(ForecasterImpl& model, const Batch& batch, int rollout, const at::Tensor& weights,
-                                  int members) {
+                                  int members, double crps_alpha) {
   const auto states = batch.states.to(model.device());
   const auto b = states.size(0), V = states.size(2), P = states.size(3);
   const std::int64_t M = members, D = model.spec().network.conditioning;
@@ -143,7 +143,7 @@ at::Tensor generator_rollout_loss(ForecasterImpl& model, const Batch& batch, int
     const auto reference = states.select(1, k + 1);
     const auto x = ((next.view({b, M, V, P}) - reference.unsqueeze(1)) / model.difference_scale()).transpose(0, 1);
     const auto y = (states.select(1, k + 2) - reference) / model.difference_scale();
-    const auto term = fair_crps(x, y, weights);
+    const auto term = fair_crps(x, y, weights, crps_alpha);
     loss = k == 0 ? term : loss + term;
     previous = current;
     current = next;
@@ -157,8 +157,8 @@ at::Tensor generator_rollout_loss(ForecasterImpl& model, const Batch& batch, int
 // generator, the fair CRPS over `members` members instead; for the diffusion model, the
 // EDM loss of the step (sum w lambda (D - y)^2 / sum w, gnn/diffusion_forecaster.hpp).
 at::Tensor rollout_loss(ForecasterImpl& model, const Batch& batch, int rollout, const at::Tensor& weights,
-                        int members = 1) {
-  if (model.spec().generative()) return generator_rollout_loss(model, batch, rollout, weights, members);
+                        int members = 1, double crps_alpha = 1.0) {
+  if (model.spec().generative()) return generator_rollout_loss(model, batch, rollout, weights, members, crps_alpha);
   if (model.spec().diffusion) {  // the EDM loss of one step (rollout is 1, see parse_training_config)
     const auto states = batch.states.to(model.device());
     return diffusion_loss(model, states.select(1, 0), states.select(1, 1), states.select(1, 2), batch.times,
@@ -317,7 +317,11 @@ TrainingSpec parse_training_config(const Config& config) {
   }
   if (node.has("loss")) {
     const auto l = node.at("loss");
-    l.allow_only({"variable_weights"});
+    l.allow_only({"variable_weights", "crps_alpha"});
+    if (l.has("crps_alpha")) {
+      if (!generator) l.at("crps_alpha").fail("only for train.model: fgn");
+      spec.crps_alpha = l.get_double("crps_alpha", 1.0, 0, 1);
+    }
     if (l.has("variable_weights"))
       for (const auto& kv : l.at("variable_weights").yaml()) {
         const auto key = kv.first.as<std::string>();
@@ -593,7 +597,8 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
     optimiser.zero_grad();
     // Each rank's loss is its share of the global batch mean, so the summed gradient is
     // the gradient of the global mean whatever the rank count.
-    const auto loss = rollout_loss(*model, batch, rollout_at(spec.rollout, step), weights, spec.members_per_sample) *
+    const auto loss = rollout_loss(*model, batch, rollout_at(spec.rollout, step), weights, spec.members_per_sample,
+                                   spec.crps_alpha) *
                       (double(local_batch) / spec.batch_size);
     loss.backward();
     allreduce_gradients(comm, parameters);

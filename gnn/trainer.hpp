@@ -60,6 +60,9 @@ struct TrainingSpec {
   int members_per_sample = 1;   // fgn: members per training example (>= 2)
   std::optional<DiffusionSpec> diffusion;  // set for model diffusion (network.conditioning = its embedding)
   std::map<std::string, double> variable_weights;  // key -> weight (default 1)
+  // fgn: the training loss's share of the fair CRPS, the rest the plain ensemble CRPS
+  // (gnn/crps_loss.hpp); validation always reports the fair CRPS.
+  double crps_alpha = 1.0;
   double learning_rate = 1e-3, min_learning_rate = 1e-5, weight_decay = 0.1, clip_norm = 1.0;
   // fgn: the learning rate of everything but the noise-conditioning maps, as a fraction of
   // learning_rate (0 freezes the backbone: the deterministic model's mean is kept while the

@@ -153,6 +153,25 @@ TEST_CASE("the fair CRPS of small ensembles is unbiased; the plain ensemble CRPS
     INFO("M " << M << " closed form " << exact << " fair " << fair << " plain " << plain);
     CHECK(fair == Approx(exact).epsilon(0.01));
     CHECK(plain > exact * 1.1);
+    // The almost fair CRPS is the blend: alpha 0 the plain estimator, 0.95 95% of the way.
+    CHECK(fair_crps_pointwise(x, y, 0.0).mean().item<double>() == Approx(plain).epsilon(1e-12));
+    CHECK(fair_crps_pointwise(x, y, 0.95).mean().item<double>() == Approx(0.95 * fair + 0.05 * plain).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("the almost fair CRPS penalises a spread pair around the truth; the fair CRPS of two does not") {
+  // Two members at y -/+ d: the fair CRPS is d - 2d/2 = 0 for every d; the almost fair
+  // CRPS is (1 - alpha) d / 2, growing with the spread, so its gradient pulls them together.
+  for (const double d : {0.5, 2.0, 8.0}) {
+    auto x = at::tensor({-d, d}, at::kDouble).view({2, 1}).requires_grad_(true);
+    const auto y = at::zeros({1}, at::kDouble);
+    CHECK(fair_crps_pointwise(x, y).item<double>() == Approx(0.0).margin(1e-15));
+    const auto almost = fair_crps_pointwise(x, y, 0.95);
+    CHECK(almost.item<double>() == Approx(0.05 * d / 2).epsilon(1e-12));
+    const auto g = torch::autograd::grad({almost.sum()}, {x})[0];
+    // A descent step (x - lr g) raises the lower member and lowers the upper one.
+    CHECK(g[0][0].item<double>() == Approx(-0.05 / 4).epsilon(1e-12));
+    CHECK(g[1][0].item<double>() == Approx(0.05 / 4).epsilon(1e-12));
   }
 }
 
@@ -376,4 +395,8 @@ TEST_CASE("a frozen backbone keeps the deterministic weights while the noise map
   auto yaml = gale::test::tiny_training_yaml(det, 3);
   yaml.replace(yaml.find("weight_decay: 0.0}"), 18, "weight_decay: 0.0, backbone_learning_rate_scale: 0.5}");
   CHECK_THROWS_AS(parse_training_config(Config::from_string(yaml, "tiny-train.yaml")), ConfigError);
+  // So is the almost fair CRPS share; a generator takes it.
+  const auto alpha = "  loss: {crps_alpha: 0.95}\n";
+  CHECK_THROWS_AS(parse_training_config(tiny_training_config(det, 3, alpha)), ConfigError);
+  CHECK(parse_training_config(tiny_training_config(det, 3, kFgn + alpha)).crps_alpha == 0.95);
 }
