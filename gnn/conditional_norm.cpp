@@ -7,6 +7,10 @@
 
 namespace gale {
 
+bool is_conditioning_map(const std::string& parameter_name) {
+  return parameter_name.find(std::string(".") + kConditionMapModule + ".") != std::string::npos;
+}
+
 torch::nn::Linear identity_condition_map(std::int64_t conditioning, std::int64_t width) {
   torch::nn::Linear map(conditioning, 2 * width);
   at::NoGradGuard no_grad;  // identity at the start: scale 1, shift 0
@@ -43,7 +47,7 @@ at::Tensor conditional_layer_norm(const at::Tensor& y, torch::nn::LayerNorm norm
 ConditionalLayerNormImpl::ConditionalLayerNormImpl(std::int64_t width, std::int64_t conditioning) {
   norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
   if (conditioning > 0)
-    condition_map = register_module("condition", identity_condition_map(conditioning, width));
+    condition_map = register_module(kConditionMapModule, identity_condition_map(conditioning, width));
 }
 
 }  // namespace gale

@@ -9,8 +9,16 @@
 #include <torch/nn/modules/normalization.h>
 
 #include <cstdint>
+#include <string>
 
 namespace gale {
+
+// The submodule name of every conditioning map (in Mlp and ConditionalLayerNorm), so the
+// trainer can tell the maps' parameters from the backbone's.
+inline constexpr const char* kConditionMapModule = "condition";
+
+// Whether a parameter, by its module path, belongs to a conditioning map.
+bool is_conditioning_map(const std::string& parameter_name);
 
 // The zero-initialised map C -> 2 width: (scale - 1, shift).
 torch::nn::Linear identity_condition_map(std::int64_t conditioning, std::int64_t width);

@@ -48,7 +48,7 @@ MlpImpl::MlpImpl(std::int64_t in, std::int64_t hidden, std::int64_t out, bool la
   first = register_module("first", torch::nn::Linear(in, hidden));
   second = register_module("second", torch::nn::Linear(hidden, out));
   if (layer_norm) norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({out})));
-  if (layer_norm && conditioning > 0) condition_map = register_module("condition", identity_condition_map(conditioning, out));
+  if (layer_norm && conditioning > 0) condition_map = register_module(kConditionMapModule, identity_condition_map(conditioning, out));
 }
 
 at::Tensor MlpImpl::finish(const at::Tensor& preactivation, const at::Tensor& condition) {

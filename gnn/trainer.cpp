@@ -21,6 +21,7 @@
 #include "core/log.hpp"
 #include "core/progress.hpp"
 #include "core/stepper.hpp"
+#include "gnn/conditional_norm.hpp"
 #include "gnn/crps_loss.hpp"
 #include "gnn/diffusion_forecaster.hpp"
 #include "gnn/model_io.hpp"
@@ -221,10 +222,6 @@ int rollout_at(const std::vector<std::pair<int, int>>& schedule, int step) {
   for (const auto& [from, n] : schedule)
     if (step >= from) length = n;
   return length;
-}
-
-bool is_conditioning_map(const std::string& parameter_name) {
-  return parameter_name.find(".condition.") != std::string::npos;
 }
 
 double learning_rate_at(const TrainingSpec& spec, int step) {

@@ -103,8 +103,6 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
 
 // Rollout length in force at an optimiser step.
 int rollout_at(const std::vector<std::pair<int, int>>& schedule, int step);
-// Whether a parameter (by its module path) belongs to a conditional LayerNorm's map.
-bool is_conditioning_map(const std::string& parameter_name);
 // Warm-up then cosine decay.
 double learning_rate_at(const TrainingSpec& spec, int step);
 

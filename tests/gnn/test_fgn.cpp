@@ -15,6 +15,7 @@
 
 #include "core/errors.hpp"
 #include "core/hash.hpp"
+#include "gnn/conditional_norm.hpp"
 #include "gnn/crps_loss.hpp"
 #include "gnn/gnn_stepper.hpp"
 #include "gnn/model_io.hpp"
