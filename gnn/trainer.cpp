@@ -571,7 +571,7 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
   };
 
   if (rank == 0)
-    log_info(fmt::format("train: {} parameters, {} training / {} validation samples, {} ranks x batch {}, steps {}..{}",
+    log_info(fmt::format("train: {} trained parameters, {} training / {} validation samples, {} ranks x batch {}, steps {}..{}",
                  [&] {
                    std::int64_t n = 0;
                    for (const auto& p : parameters) n += p.numel();

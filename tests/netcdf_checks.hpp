@@ -13,9 +13,6 @@
 
 namespace gale::test {
 
-// <scratch root>/<name>, empty (removed at exit with the scratch root).
-inline std::filesystem::path fresh_dir(const std::string& name) { return scratch_dir(name); }
-
 // All values of variable `name` in `path`, as floats.
 inline std::vector<float> read_floats(const std::string& path, const std::string& name) {
   int id = -1, var = -1;

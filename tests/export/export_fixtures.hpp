@@ -22,9 +22,6 @@
 
 namespace gale::test {
 
-// <scratch root>/export-<tag>, empty.
-inline std::filesystem::path export_dir(const std::string& tag) { return scratch_dir("export-" + tag); }
-
 // Every file in `dir` (to prove that a failed write left nothing behind).
 inline std::vector<std::string> files_in(const std::filesystem::path& dir) {
   std::vector<std::string> out;

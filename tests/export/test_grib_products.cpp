@@ -207,7 +207,7 @@ TEST_CASE("GRIB2 products: one message of each kind on the ERA5 ensemble grid", 
   p10.percentile = 10;
   add(p10, t2);
 
-  const auto dir = export_dir("grib-products");
+  const auto dir = gale::test::scratch_dir("export-grib-products");
   const auto path = (dir / "products.grib2").string();
   GribProductOptions options;
   options.ensemble_size = 10;
@@ -318,7 +318,7 @@ TEST_CASE("GRIB2 products: interval products use templates 11, 12, 9 and 10", "[
   u.threshold = -12.5;
   add(u, 0, 1);
 
-  const auto dir = export_dir("grib-products-interval");
+  const auto dir = gale::test::scratch_dir("export-grib-products-interval");
   const auto path = (dir / "interval.grib2").string();
   GribProductOptions options;
   options.ensemble_size = 51;
@@ -388,7 +388,7 @@ TEST_CASE("GRIB2 products: interval products use templates 11, 12, 9 and 10", "[
 }
 
 TEST_CASE("GRIB2 products: errors name the path and leave no file behind", "[export][grib][products]") {
-  const auto dir = export_dir("grib-products-err");
+  const auto dir = gale::test::scratch_dir("export-grib-products-err");
   const TimePoint ref = reference();
   const auto grid = latlon_grid(10);
   GribProductOptions options;

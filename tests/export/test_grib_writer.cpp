@@ -65,7 +65,7 @@ int run(const std::string& command) { return std::system((command + " > /dev/nul
 }  // namespace
 
 TEST_CASE("GRIB2 round trip: ensemble on a regular lat-lon grid within 16-bit packing", "[export][grib]") {
-  const auto dir = export_dir("grib-ll");
+  const auto dir = gale::test::scratch_dir("export-grib-ll");
   const auto path = (dir / "ens.grib2").string();
   const State s = make_state(latlon_grid());
   write_state_grib2(s, path, {});
@@ -82,7 +82,7 @@ TEST_CASE("GRIB2 round trip: ensemble on a regular lat-lon grid within 16-bit pa
 }
 
 TEST_CASE("GRIB2 round trip: regular Gaussian N16 keeps the grid fingerprint", "[export][grib]") {
-  const auto dir = export_dir("grib-gg");
+  const auto dir = gale::test::scratch_dir("export-grib-gg");
   const auto path = (dir / "gg.grib2").string();
   const State s = make_state(gaussian_grid(16));
   GribWriteOptions options;
@@ -105,7 +105,7 @@ TEST_CASE("GRIB2 round trip: regular Gaussian N16 keeps the grid fingerprint", "
 }
 
 TEST_CASE("GRIB2: ensemble, level, time and bitmap keys", "[export][grib]") {
-  const auto dir = export_dir("grib-keys");
+  const auto dir = gale::test::scratch_dir("export-grib-keys");
   const auto path = (dir / "keys.grib2").string();
   const State s = make_state(latlon_grid(10));  // 3 members, 3 times, z500 t850 u500 2t
   write_state_grib2(s, path, {});
@@ -149,7 +149,7 @@ TEST_CASE("GRIB2: ensemble, level, time and bitmap keys", "[export][grib]") {
 }
 
 TEST_CASE("GRIB2: deterministic output, forced ensembles and single-level parameters", "[export][grib]") {
-  const auto dir = export_dir("grib-det");
+  const auto dir = gale::test::scratch_dir("export-grib-det");
   const auto path = (dir / "det.grib2").string();
   const State s = make_state(latlon_grid(10), 1, {"2t", "10u", "100v", "msl", "orography", "tcc"}, 2);
   write_state_grib2(s, path, {});
@@ -190,7 +190,7 @@ TEST_CASE("GRIB2: deterministic output, forced ensembles and single-level parame
 }
 
 TEST_CASE("GRIB2: errors name the path and leave no partial file", "[export][grib]") {
-  const auto dir = export_dir("grib-err");
+  const auto dir = gale::test::scratch_dir("export-grib-err");
   const State s = make_state(latlon_grid(10), 2, {"z500", "2t"}, 2);
 
   SECTION("a directory that does not exist") {

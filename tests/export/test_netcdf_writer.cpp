@@ -83,7 +83,7 @@ NetcdfWriteOptions cf_options() {
 }  // namespace
 
 TEST_CASE("NetCDF round trip: ensemble on a regular lat-lon grid is exact", "[export][netcdf]") {
-  const auto dir = export_dir("nc-ll");
+  const auto dir = gale::test::scratch_dir("export-nc-ll");
   const auto path = (dir / "ens.nc").string();
   const State s = make_state(latlon_grid());
   write_state_netcdf(s, path, cf_options());
@@ -94,7 +94,7 @@ TEST_CASE("NetCDF round trip: ensemble on a regular lat-lon grid is exact", "[ex
 }
 
 TEST_CASE("NetCDF round trip: regular Gaussian N16 keeps the grid fingerprint", "[export][netcdf]") {
-  const auto dir = export_dir("nc-gg");
+  const auto dir = gale::test::scratch_dir("export-nc-gg");
   const auto path = (dir / "gg.nc").string();
   const State s = make_state(gaussian_grid(16));
   write_state_netcdf(s, path, {});
@@ -120,7 +120,7 @@ TEST_CASE("NetCDF round trip: ERA5 UK 2 m temperature crossing 0 E (10 W .. 2 E)
   REQUIRE(lons.front() == 0);
   REQUIRE(lons.back() == 359.75);
 
-  const auto dir = export_dir("nc-uk");
+  const auto dir = gale::test::scratch_dir("export-nc-uk");
   const auto path = (dir / "uk.nc").string();
   write_state_netcdf(era5, path, {});
   {
@@ -150,7 +150,7 @@ TEST_CASE("NetCDF round trip: ERA5 UK 2 m temperature crossing 0 E (10 W .. 2 E)
 }
 
 TEST_CASE("NetCDF: CF-1.10 attributes, coordinates, chunking and compression", "[export][netcdf]") {
-  const auto dir = export_dir("nc-cf");
+  const auto dir = gale::test::scratch_dir("export-nc-cf");
   const auto path = (dir / "cf.nc").string();
   const State s = make_state(latlon_grid());
   auto options = cf_options();
@@ -247,7 +247,7 @@ TEST_CASE("NetCDF: CF-1.10 attributes, coordinates, chunking and compression", "
 }
 
 TEST_CASE("NetCDF: a single member has no realization dimension", "[export][netcdf]") {
-  const auto dir = export_dir("nc-one");
+  const auto dir = gale::test::scratch_dir("export-nc-one");
   const auto path = (dir / "det.nc").string();
   const State s = make_state(latlon_grid(10), 1, {"z500", "z850", "t850", "2t", "msl"});
   write_state_netcdf(s, path, {});
@@ -267,7 +267,7 @@ TEST_CASE("NetCDF: a single member has no realization dimension", "[export][netc
 }
 
 TEST_CASE("NetCDF: reduced Gaussian grids and meshes get a values dimension", "[export][netcdf]") {
-  const auto dir = export_dir("nc-values");
+  const auto dir = gale::test::scratch_dir("export-nc-values");
   const auto path = (dir / "mesh.nc").string();
   auto grid = Grid::points(GridKind::mesh, {90, 30, -30, -90}, {0, 72, 144, 216});
   const State s = make_state(grid, 2, {"z500", "2t"}, 2);
@@ -293,7 +293,7 @@ TEST_CASE("NetCDF: reduced Gaussian grids and meshes get a values dimension", "[
 }
 
 TEST_CASE("NetCDF: errors name the path and leave no partial file", "[export][netcdf]") {
-  const auto dir = export_dir("nc-err");
+  const auto dir = gale::test::scratch_dir("export-nc-err");
   const State s = make_state(latlon_grid(10), 2, {"z500", "2t"}, 2);
 
   SECTION("a directory that does not exist") {

@@ -14,13 +14,6 @@
 
 namespace gale::test {
 
-// <scratch root>/<tag>, made if absent.
-inline std::filesystem::path temp_dir(const std::string& tag) {
-  auto dir = scratch_root() / tag;
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
 inline double analytic(double lat, double lon) {
   return 250.0 + 0.5 * lat + 0.1 * lon + 5 * std::sin(lon * M_PI / 180);
 }

@@ -33,7 +33,7 @@ std::vector<double> range(double first, double last, double step) {
 }  // namespace
 
 TEST_CASE("every scanning mode gives the same canonical field") {
-  const auto dir = temp_dir("scan");
+  const auto dir = gale::test::scratch_dir("grib-scan");
   const auto north_south = range(60, -60, -30), south_north = range(-60, 60, 30);
   const auto east = range(0, 330, 30), west = range(330, 0, -30), dateline = range(-180, 150, 30);
   std::unique_ptr<Reader> reference;
@@ -120,7 +120,7 @@ TEST_CASE("ERA5 UK 2 m temperature: 744 hourly steps on a regional grid") {
 
 TEST_CASE("a south->north file and its north->south copy give the same field") {
   GALE_REQUIRE_DATA();
-  const auto dir = temp_dir("sn");
+  const auto dir = gale::test::scratch_dir("grib-sn");
   const auto sn_path = data_file("ll_sn_scanning_mode.grib");
   // ecCodes' swapScanningY reorders the values, not just the flag.
   const auto bytes = read_bytes(sn_path);
@@ -172,7 +172,7 @@ TEST_CASE("IFS pressure-level analysis and reduced Gaussian O32") {
 
 TEST_CASE("bad GRIB input: one clear error naming the file and the cause") {
   GALE_REQUIRE_DATA();
-  const auto dir = temp_dir("bad");
+  const auto dir = gale::test::scratch_dir("grib-bad");
   const auto bytes = read_bytes(data_file("era5-levels-members.grib"));
 
   const auto truncated = write_file(dir / "truncated.grib", bytes.substr(0, bytes.size() / 2 + 77));
@@ -209,7 +209,7 @@ TEST_CASE("bad GRIB input: one clear error naming the file and the cause") {
 }
 
 TEST_CASE("parameters outside the lexicon are reported, not guessed") {
-  const auto dir = temp_dir("unknown");
+  const auto dir = gale::test::scratch_dir("grib-unknown");
   const auto file = write_file(dir / "x.grib2", grib_message({{10, 0}, {0, 10}}, 260259 /* unknown to us */));
   auto r = make_grib_reader(file);
   const auto& h = r->headers()[0];
@@ -219,7 +219,7 @@ TEST_CASE("parameters outside the lexicon are reported, not guessed") {
 }
 
 TEST_CASE("missing points come from the bitmap: a real value of 9999 stays a value") {
-  const auto dir = temp_dir("bitmap");
+  const auto dir = gale::test::scratch_dir("grib-bitmap");
   codes_handle* h = codes_grib_handle_new_from_samples(nullptr, "regular_ll_pl_grib2");
   codes_set_long(h, "paramId", 129);  // z at 850 hPa, where 9999 m2 s-2 is a real value
   codes_set_long(h, "level", 850);

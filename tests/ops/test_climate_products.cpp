@@ -89,7 +89,7 @@ std::vector<std::string> split(const std::string& line, char sep) {
 
 TEST_CASE("gale climate and the EFI of gale products equal the library's and open cleanly") {
   GALE_REQUIRE_DATA();
-  const auto dir = fresh_dir("climate-products-efi");
+  const auto dir = gale::test::scratch_dir("climate-products-efi");
   const auto members = gale::test::data_file("era5-levels-members.grib");
   write_file(dir / "climate.yaml", climate_config(members, "z500, t850", "clim/era5.nc"));
   std::string log;
@@ -176,7 +176,7 @@ TEST_CASE("gale climate and the EFI of gale products equal the library's and ope
 
 TEST_CASE("gale products: a model climate on another grid fails with one clear message and no EFI file") {
   GALE_REQUIRE_DATA();
-  const auto dir = fresh_dir("climate-products-grid");
+  const auto dir = gale::test::scratch_dir("climate-products-grid");
   write_file(dir / "climate.yaml", climate_config(gale::test::data_file("pl_regular_ll.grib"), "t850", "coarse.nc"));
   std::string log;
   {
@@ -214,7 +214,7 @@ double true_lon(const Low& l, std::size_t t) { return l.lon0 + l.dlon * double(t
 }  // namespace
 
 TEST_CASE("gale products: cyclone tracks and strike probability of synthetic moving lows") {
-  const auto dir = fresh_dir("climate-products-cyclones");
+  const auto dir = gale::test::scratch_dir("climate-products-cyclones");
   std::vector<double> lats, lons;
   for (int la = 40; la >= 0; --la) lats.push_back(la);
   for (int lo = 110; lo <= 170; ++lo) lons.push_back(lo);

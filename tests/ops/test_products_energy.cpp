@@ -73,7 +73,7 @@ std::string run_products(const fs::path& config) {
 
 TEST_CASE("gale products energy: degree days from ERA5 hourly 2 m temperature equal a direct computation") {
   GALE_REQUIRE_DATA();
-  const auto dir = fresh_dir("energy-dd");
+  const auto dir = gale::test::scratch_dir("energy-dd");
   // ERA5 2t, the first 4 days and 6 hours (the fifth day is incomplete and must be left out).
   std::vector<std::unique_ptr<gale::Reader>> readers;
   readers.push_back(gale::open_reader(gale::test::data_file("era5-2mt-2019-03-uk.grib")));
@@ -274,7 +274,7 @@ Synthetic synthetic_members() {
 }  // namespace
 
 TEST_CASE("gale products energy: hub-height wind, wind and solar capacity factors equal hand computations") {
-  const auto dir = fresh_dir("energy-wind");
+  const auto dir = gale::test::scratch_dir("energy-wind");
   const auto syn = synthetic_members();
   gale::write_state_netcdf(syn.state, (dir / "members.nc").string());
   const auto config = dir / "products.yaml";
@@ -381,7 +381,7 @@ TEST_CASE("gale products energy: hub-height wind, wind and solar capacity factor
 }
 
 TEST_CASE("gale products energy: an input not loaded is one clear config error naming the key") {
-  const auto dir = fresh_dir("energy-missing");
+  const auto dir = gale::test::scratch_dir("energy-missing");
   auto syn = synthetic_members();
   gale::write_state_netcdf(syn.state, (dir / "members.nc").string());
   const auto config = dir / "products.yaml";

@@ -88,10 +88,6 @@ double numpy_percentile(std::vector<double> x, double q) {
   return x[lo] + (rank - double(lo)) * (x[hi] - x[lo]);
 }
 
-fs::path temp_dir(const std::string& name) {
-  return gale::test::scratch_dir("hazards-" + name);
-}
-
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
@@ -219,7 +215,7 @@ TEST_CASE("model climate quantiles equal brute-force sorting and round-trip thro
       }
     }
 
-  const auto dir = temp_dir("climate");
+  const auto dir = gale::test::scratch_dir("hazards-climate");
   const std::string path = (dir / "climate.nc").string();
   write_model_climate(climate, path, {"2024-09-01T00:00:00Z gale climate (test)"});
   CHECK(fs::exists(path + ".sha256"));
@@ -271,7 +267,7 @@ TEST_CASE("model climate quantiles equal brute-force sorting and round-trip thro
 }
 
 TEST_CASE("model climate files on reduced Gaussian grids and meshes round-trip") {
-  const auto dir = temp_dir("unstructured");
+  const auto dir = gale::test::scratch_dir("hazards-unstructured");
   for (const auto& grid : {Grid::reduced_gaussian({45, 15, -15, -45}, {4, 8, 8, 4}),
                            Grid::points(GridKind::mesh, {10, 20, -30, 5}, {0, 90, 180, 270})}) {
     State s(3, six_hourly(5), {parse_variable_key("msl")}, grid, parse_iso8601("2024-01-01"));
@@ -315,7 +311,7 @@ TEST_CASE("model climate of the real ERA5 ensemble sample") {
         CHECK(std::abs(q[std::size_t(pc) * n + p] - expected) <= 1e-6 * std::abs(expected));
       }
     }
-  const auto dir = temp_dir("era5");
+  const auto dir = gale::test::scratch_dir("hazards-era5");
   const std::string path = (dir / "era5-climate.nc").string();
   write_model_climate(climate, path);
   const auto back = read_model_climate(path);

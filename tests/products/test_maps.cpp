@@ -55,17 +55,6 @@ std::shared_ptr<const Grid> one_degree() {
 
 std::vector<float> latitudes(const Grid& g) { return std::vector<float>(g.lat().begin(), g.lat().end()); }
 
-fs::path temp_dir() {
-  const auto dir = gale::test::scratch_root() / "maps";
-  fs::create_directories(dir);
-  return dir;
-}
-
-// GALE_KEEP_TEST_FILES=1 keeps the PNGs for a look (and the scratch root they are in).
-void cleanup(const fs::path& dir) {
-  if (!gale::test::keep_test_files()) fs::remove_all(dir);
-}
-
 bool no_temporaries(const fs::path& dir) {
   for (const auto& e : fs::directory_iterator(dir))
     if (e.path().filename().string().find(".tmp.") != std::string::npos) return false;
@@ -120,7 +109,7 @@ TEST_CASE("colour scales and ranges") {
 }
 
 TEST_CASE("global map of a latitude field: colours at known places, coastlines where coasts are") {
-  const auto dir = temp_dir();
+  const auto dir = gale::test::scratch_dir("maps-1");
   const auto grid = one_degree();
   REQUIRE(grid->size() == 65160);
   const auto values = latitudes(*grid);
@@ -165,11 +154,10 @@ TEST_CASE("global map of a latitude field: colours at known places, coastlines w
   // North to south the colours differ: the map is not flipped.
   CHECK(distance(pixel_at(png, L, 50, -160), to255(map_colour(ColourScale::sequential, -90, 90, 50))) <= 3);
   CHECK(distance(pixel_at(png, L, -50, -160), to255(map_colour(ColourScale::sequential, -90, 90, -50))) <= 3);
-  cleanup(dir);
 }
 
 TEST_CASE("coastlines: dark pixels along the Greenwich meridian, none in the open Pacific") {
-  const auto dir = temp_dir();
+  const auto dir = gale::test::scratch_dir("maps-2");
   const auto grid = one_degree();
   std::vector<float> zeros(grid->size(), 0.0f);  // probability 0 everywhere: a white field
   MapStyle style;
@@ -207,11 +195,10 @@ TEST_CASE("coastlines: dark pixels along the Greenwich meridian, none in the ope
     INFO("bin " << k);
     CHECK(bar.count(to255(map_colour(ColourScale::probability, 0, 1, k / 10.0 + 0.05))) == 1);
   }
-  cleanup(dir);
 }
 
 TEST_CASE("NaN cells show the background, not a field colour") {
-  const auto dir = temp_dir();
+  const auto dir = gale::test::scratch_dir("maps-3");
   const auto grid = one_degree();
   auto values = latitudes(*grid);
   for (std::size_t p = 0; p < grid->size(); ++p)
@@ -226,11 +213,10 @@ TEST_CASE("NaN cells show the background, not a field colour") {
   CHECK(c[0] == c[1]);
   CHECK(c[1] == c[2]);
   CHECK(distance(pixel_at(png, L, 15, -130), to255(map_colour(ColourScale::sequential, -90, 90, 15))) <= 3);
-  cleanup(dir);
 }
 
 TEST_CASE("reduced Gaussian grids and meshes draw as nearest-point rasters") {
-  const auto dir = temp_dir();
+  const auto dir = gale::test::scratch_dir("maps-4");
   MapStyle style;
   style.min = -90, style.max = 90;
   SECTION("reduced Gaussian") {
@@ -279,11 +265,10 @@ TEST_CASE("reduced Gaussian grids and meshes draw as nearest-point rasters") {
     CHECK(png.count(int(L.x(-170)), int(L.y(20)), int(L.x(-120)), int(L.y(-20)),
                     [&](auto c) { return c == grey; }) == 0);
   }
-  cleanup(dir);
 }
 
 TEST_CASE("longitudes are not mirrored on regular, reduced Gaussian and mesh grids") {
-  const auto dir = temp_dir();
+  const auto dir = gale::test::scratch_dir("maps-5");
   MapStyle style;
   style.min = 0, style.max = 360;
   std::vector<double> rows;
@@ -310,11 +295,10 @@ TEST_CASE("longitudes are not mirrored on regular, reduced Gaussian and mesh gri
       CHECK(distance(pixel_at(png, L, la, lo), to255(map_colour(ColourScale::sequential, 0, 360, v))) <= 6);
     }
   }
-  cleanup(dir);
 }
 
 TEST_CASE("boxes: crossing 0 degrees and centred on the Pacific") {
-  const auto dir = temp_dir();
+  const auto dir = gale::test::scratch_dir("maps-6");
   const auto grid = one_degree();
   const auto values = latitudes(*grid);
   MapStyle style;
@@ -357,12 +341,11 @@ TEST_CASE("boxes: crossing 0 degrees and centred on the Pacific") {
     CHECK_THROWS_AS(plot_map(*grid, values.data(), style, (dir / "bad.png").string()), ConfigError);
     CHECK_FALSE(fs::exists(dir / "bad.png"));
   }
-  cleanup(dir);
 }
 
 TEST_CASE("ERA5 UK 2 m temperature: a regional map on its own extent, with coastlines") {
   GALE_REQUIRE_DATA();
-  const auto dir = temp_dir();
+  const auto dir = gale::test::scratch_dir("maps-7");
   auto reader = make_grib_reader(gale::test::data_file("era5-2mt-2019-03-uk.grib"));
   const auto& h = reader->headers()[12];
   std::vector<float> values;
@@ -418,11 +401,10 @@ TEST_CASE("ERA5 UK 2 m temperature: a regional map on its own extent, with coast
     REQUIRE(point < grid.size());
     CHECK(distance(pixel_at(png, L, lat, lon), to255(map_colour(ColourScale::sequential, lo, hi, values[point]))) <= 3);
   }
-  cleanup(dir);
 }
 
 TEST_CASE("site plume: member lines, P10-P90 band, median") {
-  const auto dir = temp_dir();
+  const auto dir = gale::test::scratch_dir("maps-8");
   const auto leads = range(0, 120, 6);
   std::vector<std::vector<float>> members(10);
   for (int m = 0; m < 10; ++m)
@@ -478,11 +460,10 @@ TEST_CASE("site plume: member lines, P10-P90 band, median") {
     CHECK_THROWS_AS(plot_site_plume(leads, members, style, (dir / "bad.png").string()), InternalError);
     CHECK_FALSE(fs::exists(dir / "bad.png"));
   }
-  cleanup(dir);
 }
 
 TEST_CASE("errors: a missing shapefile directory and an unwritable path name the path, leave no file") {
-  const auto dir = temp_dir();
+  const auto dir = gale::test::scratch_dir("maps-9");
   const auto grid = one_degree();
   const auto values = latitudes(*grid);
   SECTION("missing coastline directory") {
@@ -517,5 +498,4 @@ TEST_CASE("errors: a missing shapefile directory and an unwritable path name the
     CHECK_FALSE(fs::exists(plume));
     CHECK(no_temporaries(dir));
   }
-  cleanup(dir);
 }

@@ -64,7 +64,7 @@ double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
 
 TEST_CASE("gale products: CF NetCDF products open cleanly in ncdump, cdo and xarray") {
   GALE_REQUIRE_DATA();
-  const auto out = fresh_dir("products-cf");
+  const auto out = gale::test::scratch_dir("products-cf");
   run_products(out);
   for (const auto* key : {"z500", "t500", "z850", "t850"}) {
     const auto file = (out / "netcdf" / (std::string(key) + ".nc")).string();
@@ -116,7 +116,7 @@ TEST_CASE("gale products: CF NetCDF products open cleanly in ncdump, cdo and xar
 
 TEST_CASE("gale products: values equal cdo ensmean, ensstd1 and enspctl (numpy percentiles) to 1e-5") {
   GALE_REQUIRE_DATA();
-  const auto out = fresh_dir("products-cdo");
+  const auto out = gale::test::scratch_dir("products-cdo");
   run_products(out);
   const auto work = out / "cdo";
   fs::create_directories(work);
@@ -189,7 +189,7 @@ TEST_CASE("gale products: values equal cdo ensmean, ensstd1 and enspctl (numpy p
 
 TEST_CASE("gale products: Gale reads its own product files back: the members, bit for bit") {
   GALE_REQUIRE_DATA();
-  const auto out = gale::test::fresh_dir("products-reread");
+  const auto out = gale::test::scratch_dir("products-reread");
   run_products(out);
   auto load = [](const std::string& file) {
     std::vector<std::unique_ptr<gale::Reader>> readers;
@@ -215,7 +215,7 @@ TEST_CASE("gale products: Gale reads its own product files back: the members, bi
 
 TEST_CASE("gale products: GRIB2 products carry the ensemble templates and keys") {
   GALE_REQUIRE_DATA();
-  const auto out = fresh_dir("products-grib");
+  const auto out = gale::test::scratch_dir("products-grib");
   run_products(out);
   const auto file = (out / "grib2" / "t850.grib2").string();
   const auto ls = run_command("grib_ls -p productDefinitionTemplateNumber " + file + " | sort | uniq -c");
@@ -236,7 +236,7 @@ TEST_CASE("gale products: kill -9 during the writes never leaves a partial file 
   GALE_REQUIRE_DATA();
   const std::string gale = GALE_BINARY;
   for (const int delay_ms : {40, 80, 120, 160, 220, 300}) {
-    const auto out = fresh_dir("products-kill" + std::to_string(delay_ms));
+    const auto out = gale::test::scratch_dir("products-kill" + std::to_string(delay_ms));
     const pid_t pid = fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {

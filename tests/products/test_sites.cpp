@@ -60,7 +60,7 @@ std::vector<std::string> split(const std::string& line) {
 // --- sites CSV ---------------------------------------------------------------------------
 
 TEST_CASE("sites CSV: columns by header name, capacity optional") {
-  const auto dir = fresh_dir("test-sites-csv");
+  const auto dir = gale::test::scratch_dir("test-sites-csv");
   const auto path = write(dir / "sites.csv",
                           "# wind farms\n"
                           "lon, Name ,country,lat,capacity\n"
@@ -85,7 +85,7 @@ TEST_CASE("sites CSV: columns by header name, capacity optional") {
 }
 
 TEST_CASE("sites CSV errors name the file, the line and the field") {
-  const auto dir = fresh_dir("test-sites-csv-errors");
+  const auto dir = gale::test::scratch_dir("test-sites-csv-errors");
   const auto bad = [&](const std::string& name, const std::string& text) {
     return write(dir / name, text);
   };
@@ -221,7 +221,7 @@ SiteSeries sample_series(std::size_t members) {
 }  // namespace
 
 TEST_CASE("sites NetCDF: CF timeSeries read by ncdump and xarray without warnings") {
-  const auto dir = fresh_dir("test-sites-nc");
+  const auto dir = gale::test::scratch_dir("test-sites-nc");
   const auto path = (dir / "sites.nc").string();
   const auto series = sample_series(11);
   SiteWriteOptions o;
@@ -287,7 +287,7 @@ TEST_CASE("sites NetCDF: CF timeSeries read by ncdump and xarray without warning
 }
 
 TEST_CASE("sites CSV percentiles equal numpy's linear percentiles") {
-  const auto dir = fresh_dir("test-sites-csvout");
+  const auto dir = gale::test::scratch_dir("test-sites-csvout");
   const auto path = (dir / "sites.csv").string();
   const auto series = sample_series(11);
   SiteWriteOptions o;
