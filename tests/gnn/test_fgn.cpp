@@ -393,9 +393,7 @@ TEST_CASE("a frozen backbone keeps the deterministic weights while the noise map
   CHECK(backbone_moved);
 
   // Only a generator has maps to spare: the key is refused for the deterministic model.
-  auto yaml = gale::test::tiny_training_yaml(det, 3);
-  yaml.replace(yaml.find("weight_decay: 0.0}"), 18, "weight_decay: 0.0, backbone_learning_rate_scale: 0.5}");
-  CHECK_THROWS_AS(parse_training_config(Config::from_string(yaml, "tiny-train.yaml")), ConfigError);
+  CHECK_THROWS_AS(with_scale(det, 3, "0.5", ""), ConfigError);
   // So is the almost fair CRPS share; a generator takes it.
   const auto alpha = "  loss: {crps_alpha: 0.95}\n";
   CHECK_THROWS_AS(parse_training_config(tiny_training_config(det, 3, alpha)), ConfigError);
