@@ -186,7 +186,8 @@ TEST_CASE("the committed checkpoints verify and describe their training configs"
   check_committed("fgn-stage2.gale", "finetune-fgn.yaml");
   check_committed("fgn-stage3.gale", "finetune-fgn-48h.yaml");
   check_committed("fgn-stage4.gale", "finetune-fgn-afcrps.yaml");
-  check_committed("fgn-default.gale", "finetune-fgn-afcrps-48h.yaml");
+  check_committed("fgn-stage5.gale", "finetune-fgn-afcrps-48h.yaml");
+  check_committed("fgn-default.gale", "finetune-fgn-afcrps-72h.yaml");
   check_committed("diffusion-stage1.gale", "train-diffusion.yaml");
   check_committed("diffusion-default.gale", "finetune-diffusion.yaml");
 }
