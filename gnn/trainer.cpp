@@ -21,6 +21,7 @@
 #include "core/log.hpp"
 #include "core/progress.hpp"
 #include "core/stepper.hpp"
+#include "gnn/checkpoint_average.hpp"
 #include "gnn/conditional_norm.hpp"
 #include "gnn/crps_loss.hpp"
 #include "gnn/diffusion_forecaster.hpp"
@@ -241,12 +242,25 @@ std::vector<TimePoint> sample_times(const DatasetIndex& data, const Period& peri
   return out;
 }
 
+std::vector<int> averaged_steps(const TrainingSpec& spec) {
+  std::vector<int> steps;
+  if (spec.average_weights_from <= 0) return steps;
+  const int every = spec.checkpoint_every;
+  for (int s = (spec.average_weights_from + every - 1) / every * every; s < spec.steps; s += every) steps.push_back(s);
+  steps.push_back(spec.steps);
+  return steps;
+}
+
+std::string weight_snapshot_path(const TrainingSpec& spec, int step) {
+  return fmt::format("{}.snapshots/step-{:06d}.gale", spec.output, step);
+}
+
 TrainingSpec parse_training_config(const Config& config) {
   const auto root = config.root();
   root.allow_only({"train"});
   const auto node = root.at("train");
   node.allow_only({"data", "model", "noise_dim", "members_per_sample", "diffusion", "network", "loss", "optimiser", "steps",
-                   "batch_size", "rollout", "validation_samples", "validate_every", "checkpoint_every", "seed",
+                   "batch_size", "rollout", "validation_samples", "validate_every", "checkpoint_every", "average_weights_from", "seed",
                    "threads", "device", "init_from", "output", "metrics"});
   TrainingSpec spec;
   const auto data = node.at("data");
@@ -360,6 +374,11 @@ TrainingSpec parse_training_config(const Config& config) {
   spec.validation_samples = int(node.get_long("validation_samples", spec.validation_samples, 1, 100000));
   spec.validate_every = int(node.get_long("validate_every", spec.validate_every, 1, 100000000));
   spec.checkpoint_every = int(node.get_long("checkpoint_every", spec.checkpoint_every, 1, 100000000));
+  spec.average_weights_from = int(node.get_long("average_weights_from", 0, 1, spec.steps));
+  if (spec.average_weights_from > 0 && averaged_steps(spec).size() < 2)
+    node.at("average_weights_from")
+        .fail(fmt::format("no checkpoint (every {} steps) falls between it and the last step {}; the average needs two",
+                          spec.checkpoint_every, spec.steps));
   spec.seed = std::uint64_t(node.get_long("seed", 1, 0, 1L << 62));
   spec.threads = int(node.get_long("threads", 0, 0, 1024));
   spec.device = node.get_string("device", "cpu");
@@ -373,6 +392,10 @@ TrainingSpec parse_training_config(const Config& config) {
   spec.run_config = to_json(node.yaml());
   spec.run_config.erase("steps");  // a resumed run may be extended
   spec.run_config.erase("threads");
+  // Averaging happens after the last step and leaves the optimiser's path as it is: a run
+  // with and without it passes through the same weights (the output records what it
+  // averaged, under averaged_from).
+  spec.run_config.erase("average_weights_from");
   spec.run_config.erase("output");
   spec.run_config.erase("metrics");  // where the metrics go (ops/run_metrics.hpp) does not change the model
   if (spec.network.transformer()) {  // resolved, as below
@@ -422,6 +445,10 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
     previous = read_checkpoint_file(spec.output);
     require_matching(previous.metadata, run_meta, {"/config", "/data_fingerprint"}, spec.output, "this training run");
     start_step = previous.metadata.at("training").at("step").get<int>();
+    if (previous.metadata.contains("averaged_from") && start_step < spec.steps)
+      throw ConfigError(fmt::format("{} holds averaged weights (train.average_weights_from), the end of a run; "
+                                    "start a new run from it with train.init_from instead of --resume",
+                                    spec.output));
     if (previous.metadata.contains("init_from")) run_meta["init_from"] = previous.metadata.at("init_from");
     losses = previous.metadata.at("training").at("losses").get<std::vector<double>>();
     validation_losses = previous.metadata.at("training").at("validation_losses").get<std::vector<double>>();
@@ -568,6 +595,26 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
     model->to_device(device);
     std::filesystem::create_directories(std::filesystem::absolute(spec.output).parent_path());
     write_checkpoint_file(spec.output, file);
+    const auto averaged = averaged_steps(spec);
+    if (std::find(averaged.begin(), averaged.end(), step) == averaged.end()) return;
+    const auto snapshot = weight_snapshot_path(spec, step);
+    std::filesystem::create_directories(std::filesystem::path(snapshot).parent_path());
+    file.optimiser.clear();
+    write_checkpoint_file(snapshot, file);
+    if (step < spec.steps) return;
+    // The last step: the output becomes the average; the snapshots have served.
+    std::vector<std::string> snapshots;
+    for (const int s : averaged) {
+      snapshots.push_back(weight_snapshot_path(spec, s));
+      if (!std::filesystem::exists(snapshots.back()))
+        throw DataError(fmt::format("train: cannot average the weights from step {}: the snapshot {} is missing (was "
+                                    "the run resumed with average_weights_from added later?); {} holds the last weights",
+                                    spec.average_weights_from, snapshots.back(), spec.output));
+    }
+    write_checkpoint_file(spec.output, average_checkpoints(snapshots));
+    std::filesystem::remove_all(std::filesystem::path(snapshot).parent_path());
+    log_info(fmt::format("train: {} holds the mean of the weights at {} checkpoints, steps {}..{}", spec.output,
+                         averaged.size(), averaged.front(), averaged.back()));
   };
 
   if (rank == 0)

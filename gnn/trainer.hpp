@@ -15,6 +15,10 @@
 // may name a deterministic gnn checkpoint of the same network (the conditioning maps then
 // start at identity).
 //
+// `train.average_weights_from: STEP` (any model) makes the output the mean of the weights
+// saved at the checkpoints from STEP on (stochastic weight averaging); an averaged output
+// is final: --resume does not extend it.
+//
 // `train.model: diffusion` trains the GenCast-style diffusion forecaster
 // (gnn/diffusion_forecaster.hpp): the network is the denoiser, conditioned on the noise
 // level, and the loss is the EDM loss of one step (per sample a sigma from the EDM
@@ -75,6 +79,10 @@ struct TrainingSpec {
   int validation_samples = 16;
   int validate_every = 250;
   int checkpoint_every = 250;
+  // Weight averaging (gnn/checkpoint_average.hpp): > 0, the output at the end holds the mean
+  // of the weights at every checkpoint step >= this one and at the last step. The snapshots
+  // wait in OUTPUT.snapshots/ (so --resume keeps them) and are removed once averaged.
+  int average_weights_from = 0;
   std::uint64_t seed = 1;
   int threads = 0;  // torch intra-op threads (0: GALE_THREADS or all cores)
   std::string device = "cpu";
@@ -100,6 +108,11 @@ std::vector<std::string> training_files(const TrainingSpec& spec);
 // Collective over `comm`; rank 0 writes the checkpoint. With `resume`, continues from the
 // checkpoint at spec.output when it exists (refused if its config differs).
 TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool resume);
+
+// The steps whose weights train.average_weights_from averages (empty when it is off), and
+// the file where each one's snapshot waits until the average is taken.
+std::vector<int> averaged_steps(const TrainingSpec& spec);
+std::string weight_snapshot_path(const TrainingSpec& spec, int step);
 
 // Rollout length in force at an optimiser step.
 int rollout_at(const std::vector<std::pair<int, int>>& schedule, int step);

@@ -232,6 +232,15 @@ int main(int argc, char** argv) {
   evaluate_cmd->add_option("--set", overrides, "override a config value: key.path=value");
   evaluate_cmd->add_option("--cases", cases, "forecasts started through the test period")->check(CLI::Range(1, 100000));
 
+  std::vector<std::string> checkpoints;
+  std::string averaged_output;
+  auto* average_cmd = app.add_subcommand("average-checkpoints",
+                                         "the mean of the weights of checkpoints of one training run (weight averaging)");
+  average_cmd->add_option("checkpoints", checkpoints, "two or more checkpoints of the same model")
+      ->required()
+      ->check(CLI::ExistingFile);
+  average_cmd->add_option("-o,--out", averaged_output, "the averaged checkpoint to write")->required();
+
   app.add_subcommand("schedule", "the forecast daemon (runs gale-schedule; see gale-schedule --help)");
 
   try {
@@ -254,8 +263,12 @@ int main(int argc, char** argv) {
 #ifdef GALE_ML
     if (*train_cmd) return run_train(config_file, overrides, resume);
     if (*evaluate_cmd) return run_evaluate(config_file, overrides, cases);
+    if (*average_cmd) {
+      std::cout << run_average_command(checkpoints, averaged_output) << std::flush;
+      return 0;
+    }
 #else
-    if (*train_cmd || *evaluate_cmd) exec_sibling("gale-ml", argc, argv);
+    if (*train_cmd || *evaluate_cmd || *average_cmd) exec_sibling("gale-ml", argc, argv);
 #endif
   } catch (const gale::InternalError& e) {
     std::cerr << "gale " << command << ": internal error (please report): " << e.what() << "\n";

@@ -4,6 +4,7 @@
 #include <mpi.h>
 
 #include "core/errors.hpp"
+#include "gnn/checkpoint_average.hpp"
 #include "gnn/model_io.hpp"
 #include "gnn/tensor_bridge.hpp"
 #include "gnn/trainer.hpp"
@@ -39,6 +40,13 @@ std::string run_evaluate_command(const Config& config, int cases) {
   const auto table = evaluate_skill(*model, data, starts, leads, climate);
   return fmt::format("checkpoint {} (sha256 {})\n{}", spec.output, checkpoint_digest(spec.output),
                      table.text(spec.step));
+}
+
+std::string run_average_command(const std::vector<std::string>& inputs, const std::string& output) {
+  const auto average = average_checkpoints(inputs);
+  write_checkpoint_file(output, average);
+  return fmt::format("checkpoint {} (sha256 {}): the mean of {} checkpoints' weights\n", output,
+                     checkpoint_digest(output), inputs.size());
 }
 
 }  // namespace gale

@@ -172,6 +172,10 @@ static void check_committed(const std::string& name, const std::string& config) 
   expected.erase("init_from");
   CHECK(stored == expected);
   CHECK(meta.at("training").at("step") == spec.steps);
+  // Averaged weights name the checkpoints the config's average_weights_from averages.
+  std::vector<int> averaged;
+  for (const auto& source : meta.value("averaged_from", nlohmann::json::array())) averaged.push_back(source.at("step"));
+  CHECK(averaged == averaged_steps(spec));
   auto model = load_forecaster(checkpoint, file);
   CHECK(model->spec().network.latent == spec.network.latent);
   if (!spec.init_from.empty())
