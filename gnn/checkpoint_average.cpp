@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/errors.hpp"
+#include "core/hash.hpp"
 #include "gnn/model_io.hpp"
 
 namespace gale {
@@ -16,8 +17,9 @@ CheckpointFile average_checkpoints(const std::vector<std::string>& paths) {
                                   paths.size()));
   // Everything that makes two checkpoints the same model (the training history may differ).
   static const std::vector<std::string> kSameModel{
-      "/model",   "/variables", "/time_step_hours", "/grid/fingerprint", "/network", "/noise_dim",
-      "/diffusion", "/normalisation"};
+      "/model",     "/variables",  "/time_step_hours", "/grid/fingerprint", "/network/processor",
+      "/network/mesh_level", "/network/latent", "/network/layers", "/network", "/noise_dim", "/diffusion",
+      "/normalisation"};
   CheckpointFile first = read_checkpoint_file(paths.front());
   Forecaster average = load_forecaster(first, paths.front());
   const auto reference = forecaster_metadata(*average);
@@ -35,7 +37,7 @@ CheckpointFile average_checkpoints(const std::vector<std::string>& paths) {
   nlohmann::json sources = nlohmann::json::array();
   auto record = [&](const CheckpointFile& file, const std::string& path) {
     sources.push_back({{"file", std::filesystem::path(path).filename().string()},
-                       {"sha256", checkpoint_digest(path)},
+                       {"sha256", sha256_file(path)},  // of the file, as init_from records it
                        {"step", file.metadata.contains("training") ? file.metadata.at("training").value("step", -1) : -1}});
   };
   record(first, paths.front());
@@ -46,6 +48,9 @@ CheckpointFile average_checkpoints(const std::vector<std::string>& paths) {
     require_matching(forecaster_metadata(*model), reference, kSameModel, paths[i], paths.front());
     const auto tensors = tensors_of(*model);
     for (std::size_t k = 0; k < tensors.size(); ++k) {  // same model: same names in the same order
+      if (tensors[k].key() != target[k].key())
+        throw InputError(fmt::format("{}: holds {} where {} holds {}", paths[i], tensors[k].key(), paths.front(),
+                                     target[k].key()));
       const auto& value = tensors[k].value();
       if (!at::isFloatingType(value.scalar_type()) && !at::equal(value, target[k].value()))
         throw InputError(fmt::format("{}: the model constant {} differs from {}'s", paths[i], tensors[k].key(),

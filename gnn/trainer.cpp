@@ -454,6 +454,29 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
     validation_losses = previous.metadata.at("training").at("validation_losses").get<std::vector<double>>();
   }
 
+  // Weight averaging: a fresh run's snapshots are its own (any an earlier run of the same
+  // output left go); a resumed one must have those of the steps it already passed, and they
+  // must be this run's. Checked on every rank (they all read the output) before training.
+  const auto averaged = averaged_steps(spec);
+  const auto snapshot_dir = std::filesystem::path(weight_snapshot_path(spec, 0)).parent_path();
+  const bool averaging_done = resuming && previous.metadata.contains("averaged_from");
+  if (!resuming && rank == 0) std::filesystem::remove_all(snapshot_dir);
+  if (resuming && !averaging_done)
+    for (const int s : averaged) {
+      if (s > start_step) break;
+      const auto snapshot = weight_snapshot_path(spec, s);
+      if (!std::filesystem::exists(snapshot))
+        throw DataError(fmt::format("train: {} resumes at step {} with average_weights_from {}, but the snapshot of "
+                                    "step {} ({}) is missing: was the key added when resuming? Leave it out, or "
+                                    "train again from the start",
+                                    spec.output, start_step, spec.average_weights_from, s, snapshot));
+      const auto meta = read_checkpoint_file(snapshot).metadata;
+      require_matching(meta, run_meta, {"/config", "/data_fingerprint"}, snapshot, "this training run");
+      if (meta.at("training").at("step") != s)
+        throw DataError(fmt::format("train: the snapshot {} holds step {}, not {}", snapshot,
+                                    meta.at("training").at("step").dump(), s));
+    }
+
   // Fine-tuning starts from another checkpoint's weights and normalisation.
   CheckpointFile initial;
   const bool fine_tuning = !resuming && !spec.init_from.empty();
@@ -595,26 +618,10 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
     model->to_device(device);
     std::filesystem::create_directories(std::filesystem::absolute(spec.output).parent_path());
     write_checkpoint_file(spec.output, file);
-    const auto averaged = averaged_steps(spec);
     if (std::find(averaged.begin(), averaged.end(), step) == averaged.end()) return;
-    const auto snapshot = weight_snapshot_path(spec, step);
-    std::filesystem::create_directories(std::filesystem::path(snapshot).parent_path());
     file.optimiser.clear();
-    write_checkpoint_file(snapshot, file);
-    if (step < spec.steps) return;
-    // The last step: the output becomes the average; the snapshots have served.
-    std::vector<std::string> snapshots;
-    for (const int s : averaged) {
-      snapshots.push_back(weight_snapshot_path(spec, s));
-      if (!std::filesystem::exists(snapshots.back()))
-        throw DataError(fmt::format("train: cannot average the weights from step {}: the snapshot {} is missing (was "
-                                    "the run resumed with average_weights_from added later?); {} holds the last weights",
-                                    spec.average_weights_from, snapshots.back(), spec.output));
-    }
-    write_checkpoint_file(spec.output, average_checkpoints(snapshots));
-    std::filesystem::remove_all(std::filesystem::path(snapshot).parent_path());
-    log_info(fmt::format("train: {} holds the mean of the weights at {} checkpoints, steps {}..{}", spec.output,
-                         averaged.size(), averaged.front(), averaged.back()));
+    std::filesystem::create_directories(snapshot_dir);
+    write_checkpoint_file(weight_snapshot_path(spec, step), file);
   };
 
   if (rank == 0)
@@ -664,6 +671,16 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const double rate = result.steps_run / elapsed;
     progress.update(done, fmt::format("loss {:.4f} lr {:.2e} {:.1f} samples/s", global_loss, lr, rate * spec.batch_size));
+  }
+  // The last step is saved: the output becomes the average and the snapshots have served
+  // (also when an earlier run stopped between the two).
+  if (rank == 0 && !averaged.empty() && !averaging_done) {
+    std::vector<std::string> snapshots;
+    for (const int s : averaged) snapshots.push_back(weight_snapshot_path(spec, s));
+    write_checkpoint_file(spec.output, average_checkpoints(snapshots));
+    std::filesystem::remove_all(snapshot_dir);
+    log_info(fmt::format("train: {} holds the mean of the weights at {} checkpoints, steps {}..{}", spec.output,
+                         averaged.size(), averaged.front(), averaged.back()));
   }
   result.losses = losses;
   result.validation_losses = validation_losses;
