@@ -5,7 +5,7 @@
 # so start-up and input reading cancel. For the diffusion model it also prints the cost per
 # solver step (denoiser evaluations: 2N - 1 for DPM-Solver++2S with N steps).
 #   bench/run_generative_bench.sh [members=4]
-# Checkpoints: models/gnn-default.gale (baseline), models/fgn-default.gale (stage 6), models/diffusion-default.gale (stage 2)
+# Checkpoints: models/gnn-default.gale (baseline), models/fgn-default.gale (stage 7), models/diffusion-default.gale (stage 2)
 # (each skipped with a note when absent). The last row is the same network with the k-hop
 # transformer processor (network.processor: transformer, 2 hops, 4 heads) in place of the
 # interaction network: its weights come from a 1-step `gale train` into a temporary file (the
