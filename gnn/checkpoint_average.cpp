@@ -24,14 +24,11 @@ CheckpointFile average_checkpoints(const std::vector<std::string>& paths) {
   Forecaster average = load_forecaster(first, paths.front());
   const auto reference = forecaster_metadata(*average);
   at::NoGradGuard no_grad;
-  // Sums in double, parameters and buffers alike (buffers are constants of the model, so
-  // their mean is themselves; integer ones must simply agree).
-  auto tensors_of = [](ForecasterImpl& model) {
-    auto named = model.named_parameters(true);
-    for (const auto& b : model.named_buffers(true)) named.insert(b.key(), b.value());
-    return named;
-  };
-  auto target = tensors_of(*average);
+  // Sums in double. The models hold no buffers: their constants (mesh, normalisation) are
+  // rebuilt from the metadata checked above, so the parameters are all there is to average.
+  if (!average->buffers(true).empty())
+    throw InternalError("average_checkpoints: the model has buffers, which this average leaves out");
+  auto target = average->named_parameters(true);
   std::vector<at::Tensor> sums;
   for (const auto& t : target) sums.push_back(t.value().to(at::kDouble));
   nlohmann::json sources = nlohmann::json::array();
@@ -46,26 +43,17 @@ CheckpointFile average_checkpoints(const std::vector<std::string>& paths) {
     const auto file = read_checkpoint_file(paths[i]);
     auto model = load_forecaster(file, paths[i]);
     require_matching(forecaster_metadata(*model), reference, kSameModel, paths[i], paths.front());
-    const auto tensors = tensors_of(*model);
+    const auto tensors = model->named_parameters(true);
     for (std::size_t k = 0; k < tensors.size(); ++k) {  // same model: same names in the same order
       if (tensors[k].key() != target[k].key())
         throw InputError(fmt::format("{}: holds {} where {} holds {}", paths[i], tensors[k].key(), paths.front(),
                                      target[k].key()));
-      const auto& value = tensors[k].value();
-      if (!at::isFloatingType(value.scalar_type()) && !at::equal(value, target[k].value()))
-        throw InputError(fmt::format("{}: the model constant {} differs from {}'s", paths[i], tensors[k].key(),
-                                     paths.front()));
-      sums[k] += value.to(at::kDouble);
+      sums[k] += tensors[k].value().to(at::kDouble);
     }
     record(file, paths[i]);
     last_metadata = file.metadata;
   }
-  std::size_t k = 0;
-  for (auto& t : target) {
-    auto& value = t.value();
-    if (at::isFloatingType(value.scalar_type())) value.copy_(sums[k] / double(paths.size()));
-    ++k;
-  }
+  for (std::size_t k = 0; k < target.size(); ++k) target[k].value().copy_(sums[k] / double(paths.size()));
   last_metadata["averaged_from"] = sources;
   return CheckpointFile{last_metadata, serialise_archive(*average), ""};
 }

@@ -251,8 +251,10 @@ std::vector<int> averaged_steps(const TrainingSpec& spec) {
   return steps;
 }
 
+std::filesystem::path weight_snapshot_dir(const TrainingSpec& spec) { return spec.output + ".snapshots"; }
+
 std::string weight_snapshot_path(const TrainingSpec& spec, int step) {
-  return fmt::format("{}.snapshots/step-{:06d}.gale", spec.output, step);
+  return (weight_snapshot_dir(spec) / fmt::format("step-{:06d}.gale", step)).string();
 }
 
 TrainingSpec parse_training_config(const Config& config) {
@@ -458,7 +460,7 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
   // output left go); a resumed one must have those of the steps it already passed, and they
   // must be this run's. Checked on every rank (they all read the output) before training.
   const auto averaged = averaged_steps(spec);
-  const auto snapshot_dir = std::filesystem::path(weight_snapshot_path(spec, 0)).parent_path();
+  const auto snapshot_dir = weight_snapshot_dir(spec);
   const bool averaging_done = resuming && previous.metadata.contains("averaged_from");
   if (!resuming && rank == 0) std::filesystem::remove_all(snapshot_dir);
   if (resuming && !averaging_done)

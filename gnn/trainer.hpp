@@ -39,6 +39,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -110,8 +111,9 @@ std::vector<std::string> training_files(const TrainingSpec& spec);
 TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool resume);
 
 // The steps whose weights train.average_weights_from averages (empty when it is off), and
-// the file where each one's snapshot waits until the average is taken.
+// where their snapshots wait until the average is taken (OUTPUT.snapshots/step-NNNNNN.gale).
 std::vector<int> averaged_steps(const TrainingSpec& spec);
+std::filesystem::path weight_snapshot_dir(const TrainingSpec& spec);
 std::string weight_snapshot_path(const TrainingSpec& spec, int step);
 
 // Rollout length in force at an optimiser step.
