@@ -23,7 +23,9 @@
 // lat-lon grid), which the EDM preconditioning (designed for unit per-point noise) does not
 // see; on the icosahedral mesh the areas are nearly equal and this is ~N(0, 1) per node.
 // (GenCast's reference code instead draws band-limited isotropic noise in spherical
-// harmonics with unit variance per point; both are "white" up to the grid's resolution.)
+// harmonics with unit variance per point and the same power in every total wavenumber l, so
+// per harmonic mode its power falls as 1/(2l+1): redder than this noise, which has the same
+// power in every mode and so puts a smaller share of its variance at the large scales.)
 //
 // Reproducibility: noise is always drawn on the CPU from an at::Generator (mt19937) seeded
 // from StepKey::hash() and a stream id, in the requested dtype, then moved to the requested

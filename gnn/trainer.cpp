@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <random>
 #include <sstream>
@@ -202,6 +203,28 @@ void allreduce_gradients(MPI_Comm comm, const std::vector<at::Tensor>& parameter
 double allreduce_sum(MPI_Comm comm, double value) {
   MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_SUM, comm);
   return value;
+}
+
+// Runs `write` (a file operation) on rank 0 only and shares how it went: when it fails, every
+// rank throws rank 0's message, so the job ends with it instead of the other ranks waiting
+// forever in the next all-reduce (and rank 0 in MPI_Finalize).
+void write_on_rank0(MPI_Comm comm, const std::string& what, const std::function<void()>& write) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  std::string failure;
+  if (rank == 0) try {
+      write();
+    } catch (const Error& e) {
+      failure = e.what();
+    } catch (const std::exception& e) {
+      failure = fmt::format("cannot write {}: {}", what, e.what());
+    }
+  int length = int(failure.size());
+  MPI_Bcast(&length, 1, MPI_INT, 0, comm);
+  if (length == 0) return;
+  failure.resize(std::size_t(length));
+  MPI_Bcast(failure.data(), length, MPI_CHAR, 0, comm);
+  throw InputError(failure);
 }
 
 
@@ -462,7 +485,7 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
   const auto averaged = averaged_steps(spec);
   const auto snapshot_dir = weight_snapshot_dir(spec);
   const bool averaging_done = resuming && previous.metadata.contains("averaged_from");
-  if (!resuming && rank == 0) std::filesystem::remove_all(snapshot_dir);
+  if (!resuming) write_on_rank0(comm, "the weight snapshots in " + snapshot_dir.string(), [&] { std::filesystem::remove_all(snapshot_dir); });
   if (resuming && !averaging_done)
     for (const int s : averaged) {
       if (s > start_step) break;
@@ -608,22 +631,23 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
     return allreduce_sum(comm, sum) / n;
   };
   auto save = [&](int step) {
-    if (rank != 0) return;
-    auto meta = forecaster_metadata(*model);
-    meta.update(run_meta);
-    meta["code_version"] = GALE_CODE_VERSION;
-    meta["seed"] = spec.seed;
-    meta["training"] = {{"step", step}, {"losses", losses}, {"validation_losses", validation_losses},
-                        {"ranks", ranks}, {"train_samples", train_times.size()}};
-    model->to_device(at::kCPU);
-    CheckpointFile file{meta, serialise_archive(*model), serialise_archive(optimiser)};
-    model->to_device(device);
-    std::filesystem::create_directories(std::filesystem::absolute(spec.output).parent_path());
-    write_checkpoint_file(spec.output, file);
-    if (std::find(averaged.begin(), averaged.end(), step) == averaged.end()) return;
-    file.optimiser.clear();
-    std::filesystem::create_directories(snapshot_dir);
-    write_checkpoint_file(weight_snapshot_path(spec, step), file);
+    write_on_rank0(comm, spec.output, [&] {
+      auto meta = forecaster_metadata(*model);
+      meta.update(run_meta);
+      meta["code_version"] = GALE_CODE_VERSION;
+      meta["seed"] = spec.seed;
+      meta["training"] = {{"step", step}, {"losses", losses}, {"validation_losses", validation_losses},
+                          {"ranks", ranks}, {"train_samples", train_times.size()}};
+      model->to_device(at::kCPU);
+      CheckpointFile file{meta, serialise_archive(*model), serialise_archive(optimiser)};
+      model->to_device(device);
+      std::filesystem::create_directories(std::filesystem::absolute(spec.output).parent_path());
+      write_checkpoint_file(spec.output, file);
+      if (std::find(averaged.begin(), averaged.end(), step) == averaged.end()) return;
+      file.optimiser.clear();
+      std::filesystem::create_directories(snapshot_dir);
+      write_checkpoint_file(weight_snapshot_path(spec, step), file);
+    });
   };
 
   if (rank == 0)
@@ -676,12 +700,15 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
   }
   // The last step is saved: the output becomes the average and the snapshots have served
   // (also when an earlier run stopped between the two).
-  if (rank == 0 && !averaged.empty() && !averaging_done) {
+  if (!averaged.empty() && !averaging_done) {
     std::vector<std::string> snapshots;
     for (const int s : averaged) snapshots.push_back(weight_snapshot_path(spec, s));
-    write_checkpoint_file(spec.output, average_checkpoints(snapshots));
-    std::filesystem::remove_all(snapshot_dir);
-    log_info(fmt::format("train: {} holds the mean of the weights at {} checkpoints, steps {}..{}", spec.output,
+    write_on_rank0(comm, spec.output, [&] {
+      write_checkpoint_file(spec.output, average_checkpoints(snapshots));
+      std::filesystem::remove_all(snapshot_dir);
+    });
+    if (rank == 0)
+      log_info(fmt::format("train: {} holds the mean of the weights at {} checkpoints, steps {}..{}", spec.output,
                          averaged.size(), averaged.front(), averaged.back()));
   }
   result.losses = losses;
