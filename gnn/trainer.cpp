@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <future>
@@ -206,16 +207,20 @@ double allreduce_sum(MPI_Comm comm, double value) {
 }
 
 // Runs `write` (a file operation) on rank 0 only and shares how it went: when it fails, every
-// rank throws rank 0's message, so the job ends with it instead of the other ranks waiting
-// forever in the next all-reduce (and rank 0 in MPI_Finalize).
+// rank throws, rank 0 its own error and the others an InputError with its message, so the job
+// ends with that message instead of the other ranks waiting forever in the next all-reduce
+// (and rank 0 in MPI_Finalize). A failure outside Gale's errors (std::filesystem's) becomes an
+// InputError naming `what`.
 void write_on_rank0(MPI_Comm comm, const std::string& what, const std::function<void()>& write) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   std::string failure;
+  std::exception_ptr gale_error;
   if (rank == 0) try {
       write();
     } catch (const Error& e) {
       failure = e.what();
+      gale_error = std::current_exception();
     } catch (const std::exception& e) {
       failure = fmt::format("cannot write {}: {}", what, e.what());
     }
@@ -224,6 +229,7 @@ void write_on_rank0(MPI_Comm comm, const std::string& what, const std::function<
   if (length == 0) return;
   failure.resize(std::size_t(length));
   MPI_Bcast(failure.data(), length, MPI_CHAR, 0, comm);
+  if (gale_error) std::rethrow_exception(gale_error);
   throw InputError(failure);
 }
 
@@ -485,7 +491,9 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
   const auto averaged = averaged_steps(spec);
   const auto snapshot_dir = weight_snapshot_dir(spec);
   const bool averaging_done = resuming && previous.metadata.contains("averaged_from");
-  if (!resuming) write_on_rank0(comm, "the weight snapshots in " + snapshot_dir.string(), [&] { std::filesystem::remove_all(snapshot_dir); });
+  if (!resuming)
+    write_on_rank0(comm, "the weight snapshots in " + snapshot_dir.string(),
+                   [&] { std::filesystem::remove_all(snapshot_dir); });
   if (resuming && !averaging_done)
     for (const int s : averaged) {
       if (s > start_step) break;
@@ -709,7 +717,7 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
     });
     if (rank == 0)
       log_info(fmt::format("train: {} holds the mean of the weights at {} checkpoints, steps {}..{}", spec.output,
-                         averaged.size(), averaged.front(), averaged.back()));
+                           averaged.size(), averaged.front(), averaged.back()));
   }
   result.losses = losses;
   result.validation_losses = validation_losses;
