@@ -11,9 +11,7 @@
 
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <filesystem>
-#include <functional>
 #include <future>
 #include <random>
 #include <sstream>
@@ -23,6 +21,7 @@
 #include "core/log.hpp"
 #include "core/progress.hpp"
 #include "core/stepper.hpp"
+#include "ensemble/on_rank0.hpp"
 #include "gnn/checkpoint_average.hpp"
 #include "gnn/conditional_norm.hpp"
 #include "gnn/crps_loss.hpp"
@@ -206,32 +205,6 @@ double allreduce_sum(MPI_Comm comm, double value) {
   return value;
 }
 
-// Runs `write` (a file operation) on rank 0 only and shares how it went: when it fails, every
-// rank throws, rank 0 its own error and the others an InputError with its message, so the job
-// ends with that message instead of the other ranks waiting forever in the next all-reduce
-// (and rank 0 in MPI_Finalize). A failure outside Gale's errors (std::filesystem's) becomes an
-// InputError naming `what`.
-void write_on_rank0(MPI_Comm comm, const std::string& what, const std::function<void()>& write) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  std::string failure;
-  std::exception_ptr gale_error;
-  if (rank == 0) try {
-      write();
-    } catch (const Error& e) {
-      failure = e.what();
-      gale_error = std::current_exception();
-    } catch (const std::exception& e) {
-      failure = fmt::format("cannot write {}: {}", what, e.what());
-    }
-  int length = int(failure.size());
-  MPI_Bcast(&length, 1, MPI_INT, 0, comm);
-  if (length == 0) return;
-  failure.resize(std::size_t(length));
-  MPI_Bcast(failure.data(), length, MPI_CHAR, 0, comm);
-  if (gale_error) std::rethrow_exception(gale_error);
-  throw InputError(failure);
-}
 
 
 }  // namespace
@@ -492,8 +465,8 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
   const auto snapshot_dir = weight_snapshot_dir(spec);
   const bool averaging_done = resuming && previous.metadata.contains("averaged_from");
   if (!resuming)
-    write_on_rank0(comm, "the weight snapshots in " + snapshot_dir.string(),
-                   [&] { std::filesystem::remove_all(snapshot_dir); });
+    on_rank0(comm, "cannot write the weight snapshots in " + snapshot_dir.string(),
+             [&] { std::filesystem::remove_all(snapshot_dir); });
   if (resuming && !averaging_done)
     for (const int s : averaged) {
       if (s > start_step) break;
@@ -639,7 +612,7 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
     return allreduce_sum(comm, sum) / n;
   };
   auto save = [&](int step) {
-    write_on_rank0(comm, spec.output, [&] {
+    on_rank0(comm, "cannot write " + spec.output, [&] {
       auto meta = forecaster_metadata(*model);
       meta.update(run_meta);
       meta["code_version"] = GALE_CODE_VERSION;
@@ -711,7 +684,7 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
   if (!averaged.empty() && !averaging_done) {
     std::vector<std::string> snapshots;
     for (const int s : averaged) snapshots.push_back(weight_snapshot_path(spec, s));
-    write_on_rank0(comm, spec.output, [&] {
+    on_rank0(comm, "cannot write " + spec.output, [&] {
       write_checkpoint_file(spec.output, average_checkpoints(snapshots));
       std::filesystem::remove_all(snapshot_dir);
     });

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "core/errors.hpp"
+#include "ensemble/on_rank0.hpp"
 #include "ensemble/runner.hpp"
 #include "ingest/shallow_water_stepper.hpp"
 #include "core/hash.hpp"
@@ -56,20 +57,11 @@ void ensure_naturerun(const ConfigNode& input, const Config& config) {
   bool missing = false;
   for (const auto& item : input.at("sources").items())
     missing |= !std::filesystem::exists(config.resolve_path(item.at("path").as_string()));
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  int failed = 0;
-  std::exception_ptr error;
-  if (missing && rank == 0) try {
+  on_rank0(MPI_COMM_WORLD, "forecast: generating the nature run " + output, [&] {
+    if (!missing) return;
     spdlog::info("forecast: generating the nature run ({} -> {}); about a minute on 2 cores", naturerun_config, output);
     run_naturerun_command(Config::from_file(naturerun_config), output, false);
-  } catch (...) {
-    error = std::current_exception();
-    failed = 1;
-  }
-  MPI_Bcast(&failed, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  if (error) std::rethrow_exception(error);
-  if (failed) throw DataError("forecast: generating the nature run failed on rank 0 (its message says why)");
+  });
 }
 
 struct ForecastVerifyPlan {
@@ -275,9 +267,8 @@ ForecastOutputs run_forecast_command(const Config& config, bool resume) {
   ForecastOutputs out{spec.run_dir, spec.steps, result.leads_computed, {}, {}};
   // Rank 0 writes the products; the others wait for its verdict (an error there must not
   // leave them waiting in a barrier).
-  int failed = 0;
-  std::exception_ptr error;
-  if ((products || verify) && rank == 0) try {
+  on_rank0(MPI_COMM_WORLD, "forecast: writing the products", [&] {
+    if (!products && !verify) return;
     std::vector<int> dropped;
     const State members = load_ensemble_members(spec, stepper->variables(), stepper->grid(), analysis_time,
                                                 stepper->time_step(), &dropped);
@@ -293,13 +284,7 @@ ForecastOutputs run_forecast_command(const Config& config, bool resume) {
     out.products = write_products(members, *products, (std::filesystem::path(spec.run_dir) / "products").string(), inputs,
                                   config_sha256);
     }
-  } catch (...) {
-    error = std::current_exception();
-    failed = 1;
-  }
-  MPI_Bcast(&failed, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  if (error) std::rethrow_exception(error);
-  if (failed) throw DataError("forecast: writing the products failed on rank 0 (its message says why)");
+  });
   // For `gale schedule` (and any other launcher): what this run completed.
   if (const char* summary = std::getenv("GALE_RUN_SUMMARY"); summary && *summary && rank == 0)
     write_text_atomically(summary, nlohmann::json{{"members", spec.members},
