@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "core/errors.hpp"
+#include "ensemble/global_mean_fixer.hpp"
 #include "ensemble/on_rank0.hpp"
 #include "ensemble/runner.hpp"
 #include "ingest/shallow_water_stepper.hpp"
@@ -30,8 +31,7 @@ namespace gale {
 namespace {
 LearnedStepperFactory g_learned_stepper = nullptr;
 
-std::unique_ptr<Stepper> make_stepper(const ConfigNode& node, const Config& config) {
-  node.allow_only({"type", "truncation", "dt_minutes", "step_hours", "checkpoint", "threads", "sampler"});
+std::unique_ptr<Stepper> make_model_stepper(const ConfigNode& node, const Config& config) {
   const auto type = node.get_choice("type", "shallow-water", {"shallow-water", "gnn"});
   if (type == "gnn") {
     if (!g_learned_stepper)
@@ -45,6 +45,23 @@ std::unique_ptr<Stepper> make_stepper(const ConfigNode& node, const Config& conf
   ShallowWaterConfig c = shallow_water_config(int(node.get_long("truncation", 42, 5, 341)));
   c.dt_seconds = 60 * node.get_double("dt_minutes", c.dt_seconds / 60, 0.5, 120);
   return std::make_unique<ShallowWaterStepper>(c, node.get_double("step_hours", 6, 0.25, 48));
+}
+// `conserve_global_mean: [z500, ...]` wraps the model in the global-mean fixer
+// (ensemble/global_mean_fixer.hpp).
+std::unique_ptr<Stepper> make_stepper(const ConfigNode& node, const Config& config) {
+  node.allow_only({"type", "truncation", "dt_minutes", "step_hours", "checkpoint", "threads", "sampler",
+                   "conserve_global_mean"});
+  auto stepper = make_model_stepper(node, config);
+  if (!node.has("conserve_global_mean")) return stepper;
+  const auto list = node.at("conserve_global_mean");
+  std::vector<std::string> keys;
+  for (const auto& item : list.items()) keys.push_back(item.as_string());
+  if (keys.empty()) return stepper;
+  try {
+    return std::make_unique<GlobalMeanFixer>(std::move(stepper), keys);
+  } catch (const UserError& e) {
+    list.fail(e.what());
+  }
 }
 // `input.naturerun: {config: naturerun-t42.yaml, output: ../naturerun}`: when a source file
 // is missing, rank 0 runs the nature run that writes it (the built-in default needs no
