@@ -5,6 +5,9 @@
 
 #include "core/errors.hpp"
 #include "gnn/forcings.hpp"
+#include "grids/cells.hpp"
+
+#include <algorithm>
 
 namespace gale {
 
@@ -64,6 +67,18 @@ ForecasterImpl::ForecasterImpl(ForecasterSpec spec, std::shared_ptr<const Grid> 
   std_ = column(stats_.stddev);
   diff_std_ = column(stats_.diff_stddev);
   static_ = at::tensor(static_features(*grid_), at::kFloat).reshape({-1, kStaticFeatures});
+  std::vector<double> conserved(V, 0.0);
+  for (const auto& key : spec_.conserve_global_mean) {
+    const auto it = std::find_if(spec_.variables.begin(), spec_.variables.end(),
+                                 [&](const Variable& v) { return v.key() == key; });
+    TORCH_CHECK(it != spec_.variables.end(), "conserve_global_mean: no variable ", key);
+    TORCH_CHECK(!spec_.diffusion, "conserve_global_mean is not for the diffusion model");
+    conserved[std::size_t(it - spec_.variables.begin())] = 1;
+  }
+  conserved_ = column(conserved);
+  auto area = latitude_weights(*grid_);
+  for (auto& w : area) w /= double(area.size());  // mean 1 -> sum 1
+  area_ = at::tensor(std::vector<float>(area.begin(), area.end()), at::kFloat);
 }
 
 void ForecasterImpl::to_device(const at::Device& device) {
@@ -73,6 +88,8 @@ void ForecasterImpl::to_device(const at::Device& device) {
   std_ = std_.to(device);
   diff_std_ = diff_std_.to(device);
   static_ = static_.to(device);
+  conserved_ = conserved_.to(device);
+  area_ = area_.to(device);
 }
 
 at::Tensor ForecasterImpl::network_inputs(const at::Tensor& previous, const at::Tensor& current,
@@ -100,7 +117,10 @@ at::Tensor ForecasterImpl::forward(const at::Tensor& previous, const at::Tensor&
   const auto residual =
       network->forward(network_inputs(previous, current, times), noise.defined() ? noise.to(device_) : noise)
           .transpose(1, 2);
-  return current + residual * diff_std_;
+  auto increment = residual * diff_std_;
+  if (!spec_.conserve_global_mean.empty())
+    increment = increment - conserved_ * (increment * area_).sum(-1, /*keepdim=*/true);
+  return current + increment;
 }
 
 }  // namespace gale

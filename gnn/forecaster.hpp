@@ -53,6 +53,10 @@ struct ForecasterSpec {
   // the noise-level embedding size (= diffusion->noise_embedding).
   GraphNetworkSpec network;
   std::optional<DiffusionSpec> diffusion;  // set: the diffusion model
+  // Variables whose area-weighted global mean each forward step keeps (the increment's
+  // global mean is removed), so a model trained this way spends nothing on a drift the
+  // truth does not have, and a generator's members cannot differ in it. Not for diffusion.
+  std::vector<std::string> conserve_global_mean;
   // The one-pass generator (fgn): a conditioned network that is not a diffusion denoiser.
   bool generative() const { return network.conditioning > 0 && !diffusion; }
   // "gnn" (deterministic), "fgn" (generator) or "diffusion": the checkpoint's `model`.
@@ -94,6 +98,7 @@ class ForecasterImpl : public torch::nn::Module {
   std::shared_ptr<const Grid> grid_;
   NormalisationStats stats_;
   at::Tensor mean_, std_, diff_std_, static_;  // [V,1], [V,1], [V,1], [P, static]
+  at::Tensor conserved_, area_;                 // [V,1] 1 for a conserved variable, [P] summing to 1
   at::Device device_ = at::kCPU;
 };
 TORCH_MODULE(Forecaster);

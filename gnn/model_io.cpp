@@ -64,6 +64,8 @@ nlohmann::json forecaster_metadata(const ForecasterImpl& model) {
   std::vector<std::string> keys;
   for (const auto& v : spec.variables) keys.push_back(v.key());
   j["variables"] = keys;
+  // Only when set: other checkpoints' metadata (and the committed ones) stay as they were.
+  if (!spec.conserve_global_mean.empty()) j["conserve_global_mean"] = spec.conserve_global_mean;
   j["time_step_hours"] = double(spec.step.count()) / 3600.0;
   j["grid"] = {{"kind", to_string(grid.kind())},
                {"latitudes", grid.row_latitudes()},
@@ -133,6 +135,13 @@ Forecaster load_forecaster(const CheckpointFile& checkpoint, const std::string& 
         throw InputError(fmt::format("{}: invalid diffusion metadata: {}", path, e.what()));
       }
       spec.network.conditioning = spec.diffusion->noise_embedding;
+    }
+    if (j.contains("conserve_global_mean")) {
+      spec.conserve_global_mean = j.at("conserve_global_mean").get<std::vector<std::string>>();
+      for (const auto& key : spec.conserve_global_mean)
+        if (std::none_of(spec.variables.begin(), spec.variables.end(), [&](const Variable& v) { return v.key() == key; }))
+          throw InputError(fmt::format("{}: conserve_global_mean names '{}', which is not a variable of the model", path, key));
+      if (spec.diffusion) throw InputError(fmt::format("{}: conserve_global_mean is not for a diffusion model", path));
     }
     const auto& g = j.at("grid");
     const auto kind = g.at("kind").get<std::string>() == "regular_gg" ? GridKind::regular_gaussian : GridKind::regular_ll;

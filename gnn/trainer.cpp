@@ -263,7 +263,7 @@ TrainingSpec parse_training_config(const Config& config) {
   const auto root = config.root();
   root.allow_only({"train"});
   const auto node = root.at("train");
-  node.allow_only({"data", "model", "noise_dim", "members_per_sample", "diffusion", "network", "loss", "optimiser", "steps",
+  node.allow_only({"data", "model", "noise_dim", "members_per_sample", "diffusion", "network", "loss", "conserve_global_mean", "optimiser", "steps",
                    "batch_size", "rollout", "validation_samples", "validate_every", "checkpoint_every", "average_weights_from", "seed",
                    "threads", "device", "init_from", "output", "metrics"});
   TrainingSpec spec;
@@ -329,6 +329,16 @@ TrainingSpec parse_training_config(const Config& config) {
     d.validate();
     spec.diffusion = d;
     spec.network.conditioning = d.noise_embedding;
+  }
+  if (node.has("conserve_global_mean")) {
+    const auto list = node.at("conserve_global_mean");
+    if (model_kind == "diffusion") list.fail("not for train.model: diffusion (its steps are sampled, not one forward pass)");
+    for (const auto& item : list.items()) {
+      const auto key = item.as_string();
+      if (std::none_of(spec.variables.begin(), spec.variables.end(), [&](const Variable& v) { return v.key() == key; }))
+        item.fail("not one of train.data.variables");
+      spec.conserve_global_mean.push_back(key);
+    }
   }
   if (node.has("loss")) {
     const auto l = node.at("loss");
@@ -507,7 +517,8 @@ TrainingResult train_forecaster(MPI_Comm comm, const TrainingSpec& spec, bool re
   }
 
   at::manual_seed(spec.seed);  // identical initial weights on every rank
-  Forecaster model(ForecasterSpec{spec.variables, spec.step, spec.network, spec.diffusion}, data.grid(), stats);
+  Forecaster model(ForecasterSpec{spec.variables, spec.step, spec.network, spec.diffusion, spec.conserve_global_mean},
+                   data.grid(), stats);
   if (resuming) load_weights(*model, previous.weights, spec.output);
   if (fine_tuning) {
     const auto own = forecaster_metadata(*model);

@@ -65,6 +65,7 @@ struct TrainingSpec {
   int members_per_sample = 1;   // fgn: members per training example (>= 2)
   std::optional<DiffusionSpec> diffusion;  // set for model diffusion (network.conditioning = its embedding)
   std::map<std::string, double> variable_weights;  // key -> weight (default 1)
+  std::vector<std::string> conserve_global_mean;   // ForecasterSpec::conserve_global_mean
   // fgn: the training loss's share of the fair CRPS, the rest the plain ensemble CRPS
   // (gnn/crps_loss.hpp); validation always reports the fair CRPS.
   double crps_alpha = 1.0;

@@ -65,7 +65,7 @@ TEST_CASE("the preconditioned denoiser with zero conditioning maps is c_skip x +
   for (const auto* key : {"z500", "u500", "v500", "t500"}) variables.push_back(parse_variable_key(key));
   DiffusionSpec d;
   at::manual_seed(2);
-  Forecaster model(ForecasterSpec{variables, std::chrono::hours(6), GraphNetworkSpec{2, 16, 2, 0.6, d.noise_embedding}, d},
+  Forecaster model(ForecasterSpec{variables, std::chrono::hours(6), GraphNetworkSpec{2, 16, 2, 0.6, d.noise_embedding}, d, {}},
                    grid, NormalisationStats{{5e4, 0, 0, 250}, {3e3, 10, 10, 15}, {300, 5, 5, 2}});
   CHECK(model->spec().kind() == "diffusion");
   CHECK(!model->spec().generative());

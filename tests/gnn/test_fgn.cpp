@@ -15,6 +15,7 @@
 
 #include "core/errors.hpp"
 #include "core/hash.hpp"
+#include "ensemble/global_mean_fixer.hpp"
 #include "gnn/conditional_norm.hpp"
 #include "gnn/crps_loss.hpp"
 #include "gnn/gnn_stepper.hpp"
@@ -398,4 +399,46 @@ TEST_CASE("a frozen backbone keeps the deterministic weights while the noise map
   const auto alpha = "  loss: {crps_alpha: 0.95}\n";
   CHECK_THROWS_AS(parse_training_config(tiny_training_config(det, 3, alpha)), ConfigError);
   CHECK(parse_training_config(tiny_training_config(det, 3, kFgn + alpha)).crps_alpha == 0.95);
+}
+
+TEST_CASE("a generator trained with conserve_global_mean keeps the global means of every member") {
+  const std::string extra = kFgn + "  conserve_global_mean: [z500, t500]\n";
+  const auto t = gale::test::train_tiny_model("fgn-conserving.gale", 20, extra);
+  const auto checkpoint = read_checkpoint_file(t.file);
+  CHECK(checkpoint.metadata.at("conserve_global_mean") == nlohmann::json({"z500", "t500"}));
+  auto model = load_forecaster(t.file);
+  REQUIRE(model->spec().conserve_global_mean == std::vector<std::string>{"z500", "t500"});
+  // The metadata of a model without it stays as it was (no key).
+  CHECK(!read_checkpoint_file(trained_fgn().file).metadata.contains("conserve_global_mean"));
+
+  const auto spec = parse_training_config(tiny_training_config(t.file, 20, extra));
+  const DatasetIndex data(training_files(spec), spec.variables);
+  const TimePoint t0 = parse_iso8601("2001-02-05T00");
+  const std::int64_t M = 6, V = 4, P = 512;
+  const auto prev = at::tensor(data.load(t0 - spec.step)).reshape({1, V, P}).expand({M, V, P});
+  const auto cur = at::tensor(data.load(t0)).reshape({1, V, P}).expand({M, V, P});
+  std::vector<at::Tensor> noise;
+  for (int m = 0; m < M; ++m) noise.push_back(member_noise(StepKey{5, m, 0}.hash(), 8));
+  at::NoGradGuard no_grad;
+  const auto next = model->forward(prev, cur, std::vector<TimePoint>(std::size_t(M), t0), at::stack(noise));
+  const auto w = latitude_weights(*data.grid());
+  auto global_mean = [&](const at::Tensor& field) {  // [P] float -> area-weighted mean
+    const auto c = field.contiguous();
+    return weighted_mean(c.data_ptr<float>(), w);
+  };
+  for (std::int64_t v : {0, 3}) {  // z500, t500: every member keeps the start's mean
+    INFO("variable " << v);
+    const double start = global_mean(cur[0][v]);
+    // Float fields of 5e4 (z500) and 250 (t500): within float rounding (1e-6 relative).
+    for (std::int64_t m = 0; m < M; ++m) CHECK(global_mean(next[m][v]) == Approx(start).epsilon(1e-6));
+    CHECK((next[0][v] - next[1][v]).abs().max().item<double>() > 0);  // the members still differ
+  }
+  // u500 is not conserved: its members' global means differ.
+  CHECK(std::abs(global_mean(next[0][1]) - global_mean(next[1][1])) > 1e-6);
+
+  REQUIRE_THROWS_WITH(parse_training_config(tiny_training_config(t.file, 20, kFgn + "  conserve_global_mean: [q700]\n")),
+                      Catch::Contains("train.conserve_global_mean") && Catch::Contains("not one of train.data.variables"));
+  REQUIRE_THROWS_WITH(
+      parse_training_config(tiny_training_config(t.file, 20, "  model: diffusion\n  conserve_global_mean: [z500]\n")),
+      Catch::Contains("not for train.model: diffusion"));
 }

@@ -79,7 +79,7 @@ TEST_CASE("gradients reach every parameter of the forecaster") {
   const auto grid = small_grid();
   std::vector<Variable> vars;
   for (const char* k : {"z500", "u500", "v500", "t500"}) vars.push_back(parse_variable_key(k));
-  Forecaster model(ForecasterSpec{vars, std::chrono::hours(6), {2, 16, 2, 0.6}, std::nullopt}, grid,
+  Forecaster model(ForecasterSpec{vars, std::chrono::hours(6), {2, 16, 2, 0.6}, std::nullopt, {}}, grid,
                    NormalisationStats{{5e4, 0, 0, 250}, {3e3, 10, 10, 10}, {300, 3, 3, 1}});
   CHECK(ForecasterImpl::input_channels(4) == 8 + kStaticFeatures + 3 * kTimeForcings);
   const auto previous = at::randn({2, 4, 512}) * 10 + 5e4, current = previous + at::randn({2, 4, 512});

@@ -250,7 +250,7 @@ TEST_CASE(
   CHECK(network.at("heads") == 4);
   Forecaster gnn(
       ForecasterSpec{
-          {parse_variable_key("z500")}, std::chrono::hours(6), {2, 16, 2, 0.6}, std::nullopt},
+          {parse_variable_key("z500")}, std::chrono::hours(6), {2, 16, 2, 0.6}, std::nullopt, {}},
       small_grid(), NormalisationStats{{5e4}, {3e3}, {300}});
   CHECK(forecaster_metadata(*gnn).at("network") ==
         nlohmann::json({{"mesh_level", 2}, {"latent", 16}, {"layers", 2}, {"radius_factor", 0.6}}));
