@@ -5,8 +5,10 @@
 // dynamics conserve (the nature run's mass, i.e. the global mean of z500, stays within
 // 3e-6 of its value for a month; the generator's ensemble mean loses 54 m2 s-2 of it in
 // 72 h); the fixer removes that drift and leaves every gradient, and so every wind and
-// pattern, untouched. Like the mass fixers of physical models, it is a choice of the
-// forecast (`forecast.model.conserve_global_mean`), not of the model: off by default.
+// pattern, untouched. Like the mass fixers of physical models, it wraps any model as a
+// choice of the forecast (`forecast.model.conserve_global_mean`, off by default); a learned
+// model can also carry the same fix inside itself from training on
+// (`train.conserve_global_mean`, gnn/forecaster.hpp).
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,8 +20,8 @@ namespace gale {
 class GlobalMeanFixer : public Stepper {
  public:
   // `keys`: variables of `inner` whose global mean is conserved. Throws ConfigError naming
-  // a key the stepper does not have or a derived one (wind speed), and UserError for a grid without latitude rows (a
-  // mesh: the area of its points is not defined here).
+  // a key the stepper does not have or a derived one (wind speed), and UserError for a
+  // grid without latitude rows (a mesh: the area of its points is not defined here).
   GlobalMeanFixer(std::unique_ptr<Stepper> inner, const std::vector<std::string>& keys);
 
   std::string name() const override { return inner_->name(); }

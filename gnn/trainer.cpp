@@ -263,9 +263,10 @@ TrainingSpec parse_training_config(const Config& config) {
   const auto root = config.root();
   root.allow_only({"train"});
   const auto node = root.at("train");
-  node.allow_only({"data", "model", "noise_dim", "members_per_sample", "diffusion", "network", "loss", "conserve_global_mean", "optimiser", "steps",
-                   "batch_size", "rollout", "validation_samples", "validate_every", "checkpoint_every", "average_weights_from", "seed",
-                   "threads", "device", "init_from", "output", "metrics"});
+  node.allow_only({"data", "model", "noise_dim", "members_per_sample", "diffusion", "network", "loss",
+                   "conserve_global_mean", "optimiser", "steps", "batch_size", "rollout", "validation_samples",
+                   "validate_every", "checkpoint_every", "average_weights_from", "seed", "threads", "device",
+                   "init_from", "output", "metrics"});
   TrainingSpec spec;
   const auto data = node.at("data");
   data.allow_only({"files", "variables", "step_hours", "train", "validation", "test"});
