@@ -2,10 +2,10 @@
 // A conservation fixer around any Stepper: after each step, every listed variable's
 // area-weighted global mean is put back to its value at the step's last input time, by
 // adding one constant to the whole field. A learned model drifts in quantities the true
-// dynamics conserve (the nature run's mass, i.e. the global mean of z500, stays within
-// 3e-6 of its value for a month; the generator's ensemble mean loses 54 m2 s-2 of it in
-// 72 h); the fixer removes that drift and leaves every gradient, and so every wind and
-// pattern, untouched. Like the mass fixers of physical models, it wraps any model as a
+// dynamics conserve (the nature run's mass, i.e. the global mean of z500, moves by 5e-6
+// of its value in a month; the generator's ensemble mean loses 54 m2 s-2 of it in 72 h);
+// the fixer removes that drift and leaves every gradient, and so every wind and pattern,
+// untouched. Like the mass fixers of physical models, it wraps any model as a
 // choice of the forecast (`forecast.model.conserve_global_mean`, off by default); a learned
 // model can also carry the same fix inside itself from training on
 // (`train.conserve_global_mean`, gnn/forecaster.hpp).

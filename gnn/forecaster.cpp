@@ -3,11 +3,11 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
+
 #include "core/errors.hpp"
 #include "gnn/forcings.hpp"
 #include "grids/cells.hpp"
-
-#include <algorithm>
 
 namespace gale {
 
